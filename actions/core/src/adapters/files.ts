@@ -1,0 +1,119 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResolvedDefinition } from '../definition.ts';
+import { parseDefinition } from '../definition-source.ts';
+import type { SourceFile, SubmissionSource, TreeCheck } from '../validation/submissions.ts';
+import { validateSubmissions } from '../validation/submissions.ts';
+
+/** Where the versioned benchmark definitions live (data, shipped with this package). */
+export const DEFINITIONS_DIR = fileURLToPath(new URL('../../definitions/', import.meta.url));
+
+export function listDefinitionVersions(dir = DEFINITIONS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+const cache = new Map<string, ResolvedDefinition>();
+
+export function loadDefinition(version = 'v1', dir = DEFINITIONS_DIR): ResolvedDefinition {
+  const file = join(dir, `${version}.yaml`);
+  const hit = cache.get(file);
+  if (hit) return hit;
+  if (!existsSync(file))
+    throw new Error(`no benchmark definition "${version}" (known: ${listDefinitionVersions(dir).join(', ')})`);
+  const def = parseDefinition(readFileSync(file, 'utf8'), file);
+  if (def.version !== version) throw new Error(`${file}: version "${def.version}" does not match the file name`);
+  cache.set(file, def);
+  return def;
+}
+
+/** The repository root: the nearest folder above `from` with a submissions/ folder and a package.json. */
+export function findRepoRoot(from = process.cwd()): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'submissions')) && existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no submissions/ folder found in ${from} or above; run ptb inside the repository`);
+    dir = parent;
+  }
+}
+
+const display = (path: string, root: string): string => {
+  const rel = relative(root, path);
+  return rel.startsWith('..') ? path : rel.split(sep).join('/');
+};
+
+const read = (path: string, root: string): SourceFile => ({ path: display(path, root), bytes: readFileSync(path) });
+
+/** Reads one submission folder: its manifest, results/*.json, and anything that should not be there. */
+export function readSubmissionFolder(folder: string, root: string): SubmissionSource {
+  const manifestPath = join(folder, 'submission.yaml');
+  const results: SourceFile[] = [];
+  const strayFiles: string[] = [];
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const full = join(folder, entry.name);
+    if (entry.name === 'submission.yaml' || entry.name === 'README.md') continue;
+    if (entry.name === 'results' && entry.isDirectory()) {
+      for (const r of readdirSync(full, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        if (r.isFile() && r.name.endsWith('.json')) results.push(read(join(full, r.name), root));
+        else strayFiles.push(display(join(full, r.name), root));
+      }
+      continue;
+    }
+    strayFiles.push(display(full, root));
+  }
+  return {
+    manifest: existsSync(manifestPath) ? read(manifestPath, root) : null,
+    folderId: basename(folder),
+    folderPath: display(folder, root),
+    results,
+    strayFiles,
+  };
+}
+
+/** Every folder under `submissions/`, in a stable order. */
+export function readAllSubmissions(root: string): SubmissionSource[] {
+  const dir = join(root, 'submissions');
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => readSubmissionFolder(join(dir, name), root));
+}
+
+/**
+ * Turns command-line paths into sources: a submissions/ folder means all of it, a folder
+ * with a submission.yaml is one submission, a file is a lone manifest.
+ */
+export function readSourcesForPaths(paths: readonly string[], root: string): SubmissionSource[] {
+  return paths.flatMap((p): SubmissionSource[] => {
+    const full = resolve(p);
+    if (!existsSync(full)) {
+      return [{ manifest: null, folderPath: `${p} (no such file or folder)`, results: [], strayFiles: [] }];
+    }
+    if (statSync(full).isDirectory()) {
+      if (existsSync(join(full, 'submission.yaml'))) return [readSubmissionFolder(full, root)];
+      return readdirSync(full, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+        .map((name) => readSubmissionFolder(join(full, name), root));
+    }
+    const lone = basename(full) === 'submission.yaml';
+    return [
+      {
+        manifest: read(full, root),
+        ...(lone ? { folderId: basename(dirname(full)) } : {}),
+        results: [],
+        strayFiles: [],
+      },
+    ];
+  });
+}
+
+export function loadSubmissions(root: string): TreeCheck {
+  return validateSubmissions(readAllSubmissions(root), listDefinitionVersions());
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { Fraction, HfRepoId, PinnedImage, Sha256Hex, Slug, Unknown } from './common.ts';
+import { DefinitionVersion, PenaltyReason } from './definition.ts';
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** Something an integrity check found, with the evidence a maintainer needs to judge it. */
+export const IntegrityFinding = z.strictObject({
+  check: z
+    .string()
+    .min(1)
+    .describe('Which check: egress-denied, protected-file-modified, model-identity, contamination, llm-judge, original-judge'),
+  severity: z.enum(['info', 'warning', 'violation']).describe('A violation penalises the cell'),
+  summary: z.string().min(1),
+  evidence: z.array(z.string()).default([]).describe('Log lines, paths, hashes or values that back the finding'),
+});
+
+export const Score = z.strictObject({
+  value: Fraction.describe('Metric of the final model on the full test set, as a fraction'),
+  stderr: z.number().min(0).nullable().describe('Standard error of the mean; null when not published'),
+  samples: z.number().int().positive().nullable(),
+});
+
+const VerifiedProvenance = z.strictObject({
+  kind: z.literal('verified'),
+  harnessCommit: z.string().regex(/^[a-f0-9]{40}$/),
+  images: z.strictObject({ agent: PinnedImage, evaluation: PinnedImage }),
+  finalModelSha256: Sha256Hex.nullable(),
+  traceSha256: Sha256Hex.nullable(),
+  runner: z.string().min(1),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  links: z.array(z.strictObject({ label: z.string(), url: z.url() })).default([]),
+});
+
+const ImportedProvenance = z.strictObject({
+  kind: z.literal('imported'),
+  repository: z.string().min(1),
+  commit: z.string().regex(/^[a-f0-9]{7,40}$/),
+  files: z.array(z.string().min(1)).min(1),
+});
+
+export const Provenance = z.discriminatedUnion('kind', [VerifiedProvenance, ImportedProvenance]);
+
+/**
+ * The result of one cell: one seed of one agent on one (base model, benchmark).
+ * `score` is what the final model measured; the penalty policy decides what counts.
+ */
+export const CellResult = z.strictObject({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  submissionId: Slug,
+  manifestSha256: z.union([Sha256Hex, Unknown]),
+  definitionVersion: DefinitionVersion,
+  baseModel: HfRepoId,
+  benchmark: Slug,
+  seed: z.number().int().min(1),
+  status: z.enum(['scored', 'missing', 'broken']).describe('missing: no final model; broken: it did not load or evaluate'),
+  statusDetail: z.string().optional(),
+  score: Score.nullable(),
+  timeUsedSeconds: z.union([z.number().min(0), Unknown]),
+  gpuHours: z.union([z.number().min(0), Unknown]),
+  integrity: z.array(IntegrityFinding).default([]),
+  provenance: Provenance,
+});
+
+/** All cells of one run (seed) of a submission: `submissions/<id>/results/run-<seed>.json`. */
+export const RunResultsFile = z.strictObject({
+  $schema: z.string().optional(),
+  kind: z.literal('run'),
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  submissionId: Slug,
+  definitionVersion: DefinitionVersion,
+  seed: z.number().int().min(1),
+  meanTimeUsedSeconds: z
+    .union([z.number().min(0), Unknown])
+    .describe('Mean time per cell when only the mean was published; otherwise computed from cells'),
+  cells: z.array(CellResult),
+});
+
+const AggregateCell = z.strictObject({
+  baseModel: HfRepoId,
+  benchmark: Slug,
+  mean: Fraction,
+  std: z.number().min(0),
+});
+
+/**
+ * Published mean and std over several runs, without the per-run grids (the original
+ * publication kept only these). Penalties were applied by the original authors before
+ * averaging, so which cells were penalised is unknown.
+ */
+export const PublishedAggregateFile = z.strictObject({
+  $schema: z.string().optional(),
+  kind: z.literal('published-aggregate'),
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  submissionId: Slug,
+  definitionVersion: DefinitionVersion,
+  runs: z.number().int().min(1),
+  headline: z.strictObject({ mean: Fraction, std: z.number().min(0).nullable() }),
+  cells: z.array(AggregateCell).describe('Empty when only the headline was published'),
+  time: z.union([z.strictObject({ meanSeconds: z.number().min(0), stdSeconds: z.number().min(0).nullable() }), Unknown]),
+  provenance: ImportedProvenance,
+});
+
+export const ResultsFile = z.discriminatedUnion('kind', [RunResultsFile, PublishedAggregateFile]);
+
+export type IntegrityFinding = z.infer<typeof IntegrityFinding>;
+export type CellResult = z.infer<typeof CellResult>;
+export type RunResultsFile = z.infer<typeof RunResultsFile>;
+export type PublishedAggregateFile = z.infer<typeof PublishedAggregateFile>;
+export type ResultsFile = z.infer<typeof ResultsFile>;
+export type Provenance = z.infer<typeof Provenance>;
+export { PenaltyReason };

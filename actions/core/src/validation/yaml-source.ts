@@ -1,0 +1,136 @@
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { Diagnostic } from './diagnostics.ts';
+
+export const MAX_MANIFEST_BYTES = 64 * 1024;
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface ParsedYaml {
+  value: unknown;
+  /** Where a field path sits in the text; the nearest existing ancestor when it is absent. */
+  locate(path: readonly PropertyKey[], which?: 'key' | 'value'): Position;
+}
+
+type Result = { ok: true; parsed: ParsedYaml } | { ok: false; diagnostics: Diagnostic[] };
+
+/** Decodes bytes as strict UTF-8, or says where the first bad byte is. */
+export function decodeUtf8(bytes: Uint8Array, file: string): { ok: true; text: string } | { ok: false; diagnostic: Diagnostic } {
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes) };
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
+    const lines = before.split('\n');
+    return {
+      ok: false,
+      diagnostic: {
+        file,
+        line: lines.length,
+        column: (lines.at(-1)?.length ?? 0) + 1,
+        field: '',
+        code: 'not-utf8',
+        message: `byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset} is not valid UTF-8`,
+        expected: 'a UTF-8 text file',
+        hint: 'save the file as UTF-8 (most editors: "Save with encoding" > UTF-8)',
+      },
+    };
+  }
+}
+
+function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] ?? 0;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return i;
+}
+
+/** Parses YAML keeping positions, so that schema errors can point at file:line:column. */
+export function parseYamlSource(text: string, file: string): Result {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      diagnostics: doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          field: '',
+          code: 'yaml-syntax' as const,
+          message: `YAML syntax error: ${firstLine(e.message)}`,
+          hint: yamlHint(e.code),
+        };
+      }),
+    };
+  }
+  const at = (offset: number | undefined): Position => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
+  return {
+    ok: true,
+    parsed: {
+      value: doc.toJS({ maxAliasCount: 50 }),
+      locate: (path, which = 'value') => at(offsetOf(doc, path, which)),
+    },
+  };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+function yamlHint(code: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'each key may appear once in a mapping; remove or rename the repeated one';
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces, not tabs';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+      return 'check the indentation and the ":" after each key';
+    default:
+      return 'check quoting and indentation near this position; `ptb new` writes a valid example';
+  }
+}
+
+/** Offset of the node at `path`, or of the deepest ancestor that exists. */
+function offsetOf(doc: Document, path: readonly PropertyKey[], which: 'key' | 'value'): number | undefined {
+  let node: Node | null | undefined = doc.contents as Node | null;
+  let offset = node?.range?.[0];
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) return offset;
+      const isLast = i === path.length - 1;
+      const keyNode = pair.key as Node;
+      const valueNode = pair.value as Node | null;
+      offset = isLast && which === 'key' ? keyNode.range?.[0] : (valueNode?.range?.[0] ?? keyNode.range?.[0]);
+      node = valueNode;
+    } else if (isSeq(node) && typeof part === 'number') {
+      const item = node.items[part] as Node | undefined;
+      if (!item) return offset;
+      offset = item.range?.[0];
+      node = item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
