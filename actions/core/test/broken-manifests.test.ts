@@ -1,0 +1,276 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type Diagnostic,
+  type DiagnosticCode,
+  MAX_MANIFEST_BYTES,
+  type SubmissionSource,
+  validateManifestBytes,
+  validateSubmissions,
+} from '@ptb/core';
+import { listDefinitionVersions, readAllSubmissions, readSourcesForPaths } from '@ptb/core/files';
+import { afterAll, describe, expect, test } from 'vitest';
+import { main } from '../../../scripts/src/main.ts';
+
+/** A corpus of broken manifests: each must fail with a diagnostic a person can act on. */
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/broken-manifests/', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Expectation {
+  code: DiagnosticCode;
+  line: number;
+  field: string;
+  messageIncludes: string;
+}
+
+const EXPECTED = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expectation>;
+const CASES = readdirSync(FIXTURES)
+  .filter((f) => /^\d\d-.*\.yaml$/.test(f))
+  .sort();
+const VALID = 'valid.yaml';
+const VALID_TEXT = readFileSync(join(FIXTURES, VALID), 'utf8');
+
+/** Codes that speak of a file or a folder as a whole, so line 0 is right for them. */
+const WHOLE_FILE_CODES: readonly DiagnosticCode[] = [
+  'file-empty',
+  'file-too-large',
+  'unexpected-file',
+  'missing-manifest',
+  'duplicate-id',
+  'unknown-definition',
+];
+
+const STACK_LINE = /^\s*at\s+\S.*(?:\(|:\d+:\d+)/m;
+
+function check(name: string): Diagnostic[] {
+  return validateManifestBytes(readFileSync(join(FIXTURES, name)), name).diagnostics;
+}
+
+/** What every diagnostic must carry, whatever the case. */
+function expectActionable(d: Diagnostic): void {
+  expect(d.file, JSON.stringify(d)).not.toBe('');
+  expect(d.message.trim(), JSON.stringify(d)).not.toBe('');
+  expect(Boolean(d.hint?.trim() || d.expected?.trim()), `no hint and no expected text: ${JSON.stringify(d)}`).toBe(true);
+  if (!WHOLE_FILE_CODES.includes(d.code))
+    expect(d.line, `line must point into the file: ${JSON.stringify(d)}`).toBeGreaterThan(0);
+  for (const text of [d.message, d.hint ?? '', d.expected ?? '']) {
+    expect(text, JSON.stringify(d)).not.toMatch(STACK_LINE);
+    expect(text, JSON.stringify(d)).not.toContain('[object');
+    expect(text, JSON.stringify(d)).not.toMatch(/\bundefined\b/);
+  }
+}
+
+describe('the corpus', () => {
+  test('has at least 30 cases, each with an expectation, and no stale expectations', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(30);
+    expect(Object.keys(EXPECTED).sort()).toEqual(CASES);
+  });
+
+  test('the valid fixture passes', () => {
+    const { manifest, diagnostics } = validateManifestBytes(readFileSync(join(FIXTURES, VALID)), VALID);
+    expect(diagnostics).toEqual([]);
+    expect(manifest?.id).toBe('my-agent');
+  });
+});
+
+describe.each(CASES)('%s', (name) => {
+  test('first diagnostic has the expected code, line, field and message', () => {
+    const want = EXPECTED[name];
+    const diagnostics = check(name);
+    expect(diagnostics.length).toBeGreaterThan(0);
+    const first = diagnostics[0];
+    expect({
+      code: first?.code,
+      line: first?.line,
+      field: first?.field,
+      messageIncludes: first?.message.includes(want?.messageIncludes ?? '') ? want?.messageIncludes : first?.message,
+    }).toEqual(want);
+  });
+
+  test('every diagnostic is actionable and free of internals', () => {
+    const diagnostics = check(name);
+    for (const d of diagnostics) {
+      expect(d.file).toBe(name);
+      expectActionable(d);
+    }
+  });
+});
+
+describe('hints for typos', () => {
+  test.each([
+    ['09-scaffold-typo.yaml', 'agent.scaffold', 'claude-code'],
+    ['11-unknown-nested-key.yaml', 'agent.modle', 'model'],
+    ['35-contact-key-typo.yaml', 'contact.emial', 'email'],
+    ['32-kind-typo.yaml', 'kind', 'agent'],
+  ])('%s suggests the right word', (name, field, word) => {
+    const d = check(name).find((x) => x.field === field);
+    expect(d?.hint).toContain(`"${word}"`);
+  });
+
+  test('an unknown scaffold with no near match lists the allowed ones', () => {
+    const d = check('08-scaffold-unknown.yaml')[0];
+    expect(d?.hint).toBeUndefined();
+    expect(d?.expected).toContain('"claude-code"');
+  });
+
+  test('an unknown key with no near match says to remove it', () => {
+    expect(check('10-unknown-top-key.yaml')[0]?.hint).toMatch(/remove it/);
+  });
+});
+
+describe('generated cases', () => {
+  test('a file over the size limit is refused as a whole', () => {
+    const huge = `${VALID_TEXT}# ${'x'.repeat(MAX_MANIFEST_BYTES)}\n`;
+    const { manifest, diagnostics } = validateManifestBytes(new TextEncoder().encode(huge), 'huge.yaml');
+    expect(manifest).toBeNull();
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: 'file-too-large', line: 0, field: '', file: 'huge.yaml' });
+    expect(diagnostics[0]?.message).toContain(String(MAX_MANIFEST_BYTES));
+    for (const d of diagnostics) expectActionable(d);
+  });
+
+  test('a Latin-1 byte is reported on its line', () => {
+    const head = new TextEncoder().encode('id: my-agent\ndisplayName: My agent\ndescription: Caf');
+    const tail = new TextEncoder().encode(
+      '\ncontact:\n  name: Ada\nagent:\n  scaffold: claude-code\n  version: 2.1.3\n  model: claude-opus-4-6\nruns: 3\n',
+    );
+    const bytes = new Uint8Array([...head, 0xe9, ...tail]);
+    const { manifest, diagnostics } = validateManifestBytes(bytes, 'latin1.yaml');
+    expect(manifest).toBeNull();
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: 'not-utf8', line: 3, column: 17, file: 'latin1.yaml' });
+    expect(diagnostics[0]?.message).toContain('0xe9');
+    for (const d of diagnostics) expectActionable(d);
+  });
+
+  test('a UTF-8 byte-order mark is accepted', () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(VALID_TEXT)]);
+    const { manifest, diagnostics } = validateManifestBytes(bytes, 'bom.yaml');
+    expect(diagnostics).toEqual([]);
+    expect(manifest?.id).toBe('my-agent');
+  });
+
+  test('Windows line endings are accepted', () => {
+    const { diagnostics } = validateManifestBytes(new TextEncoder().encode(VALID_TEXT.replace(/\n/g, '\r\n')), 'crlf.yaml');
+    expect(diagnostics).toEqual([]);
+  });
+
+  test('an id that does not match its folder points at the id line', () => {
+    const file = 'submissions/other-agent/submission.yaml';
+    const { manifest, diagnostics } = validateManifestBytes(new TextEncoder().encode(VALID_TEXT), file, 'other-agent');
+    expect(manifest).toBeNull();
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: 'id-mismatch', line: 2, field: 'id', file });
+    expect(diagnostics[0]?.message).toContain('"my-agent"');
+    expect(diagnostics[0]?.hint).toContain('other-agent');
+    for (const d of diagnostics) expectActionable(d);
+  });
+
+  test('two lone manifests with one id: the second is a duplicate', () => {
+    const bytes = new TextEncoder().encode(VALID_TEXT);
+    const sources: SubmissionSource[] = [
+      { manifest: { path: 'a/first.yaml', bytes }, results: [], strayFiles: [] },
+      { manifest: { path: 'b/second.yaml', bytes }, results: [], strayFiles: [] },
+    ];
+    const { diagnostics } = validateSubmissions(sources, listDefinitionVersions());
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ code: 'duplicate-id', file: 'b/second.yaml', field: 'id' });
+    expect(diagnostics[0]?.message).toContain('a/first.yaml');
+    for (const d of diagnostics) expectActionable(d);
+  });
+
+  describe('in a submissions/ tree on disk', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ptb-broken-manifests-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const put = (rel: string, text: string) => {
+      const full = join(root, rel);
+      mkdirSync(join(full, '..'), { recursive: true });
+      writeFileSync(full, text);
+    };
+    writeFileSync(join(root, 'package.json'), '{}\n');
+    put('submissions/my-agent/submission.yaml', VALID_TEXT);
+    put('submissions/my-agent/README.md', '# My agent\n');
+    put('submissions/my-agent/run.sh', 'echo hi\n');
+    // A copy of the same manifest in a second folder: same id, other folder.
+    put('submissions/my-agent-copy/submission.yaml', VALID_TEXT);
+    put('submissions/future/submission.yaml', VALID_TEXT.replace('id: my-agent', 'id: future').replace('v1', 'v9'));
+    put('submissions/empty-folder/.keep', '');
+
+    const byFile = () => {
+      const { diagnostics } = validateSubmissions(readAllSubmissions(root), listDefinitionVersions());
+      return diagnostics;
+    };
+
+    test('every problem is reported and each is actionable', () => {
+      const diagnostics = byFile();
+      for (const d of diagnostics) expectActionable(d);
+      expect(diagnostics.map((d) => [d.file, d.code]).sort()).toEqual(
+        [
+          ['submissions/empty-folder', 'missing-manifest'],
+          ['submissions/empty-folder/.keep', 'unexpected-file'],
+          ['submissions/future/submission.yaml', 'unknown-definition'],
+          ['submissions/my-agent-copy/submission.yaml', 'id-mismatch'],
+          ['submissions/my-agent/run.sh', 'unexpected-file'],
+        ].sort(),
+      );
+    });
+
+    test('an unknown benchmarkVersion names the known ones', () => {
+      const d = byFile().find((x) => x.code === 'unknown-definition');
+      expect(d?.message).toContain('"v9"');
+      expect(d?.field).toBe('benchmarkVersion');
+      expect(d?.expected).toContain('v1');
+    });
+
+    test('a stray file is reported by its path', () => {
+      const d = byFile().find((x) => x.file.endsWith('run.sh'));
+      expect(d).toMatchObject({ code: 'unexpected-file', line: 0 });
+    });
+
+    test('one folder named twice is not a duplicate of itself', () => {
+      const folder = join(root, 'submissions/my-agent');
+      const sources = readSourcesForPaths([folder, folder], root);
+      const { diagnostics } = validateSubmissions(sources, listDefinitionVersions());
+      expect(diagnostics.filter((d) => d.code === 'duplicate-id')).toEqual([]);
+    });
+  });
+});
+
+async function validateCli(paths: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), cwd: REPO_ROOT, isTTY: false };
+  const code = await main(['validate', ...paths], io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('ptb validate over the whole corpus', () => {
+  const expectReported = async (names: string[]) => {
+    const { code, out, err } = await validateCli([...names, VALID].map((f) => join(FIXTURES, f)));
+    const all = `${out}\n${err}`;
+    expect(all).not.toMatch(STACK_LINE);
+    expect(all).not.toContain('[object');
+    expect(code).toBe(1);
+    for (const name of names) expect(err, `${name} is not reported`).toContain(name);
+    expect(all).not.toContain(VALID);
+    expect(err).toMatch(/problem\(s\) in \d+ file\(s\)/);
+  };
+
+  test('reports every broken file, passes the valid one, and never shows a stack trace', async () => {
+    await expectReported(CASES);
+  });
+
+  // The same without the alias bomb, so that a failure above caused by that one case alone is told apart.
+  test('reports every broken file but the alias bomb', async () => {
+    await expectReported(CASES.filter((f) => !f.startsWith('39-')));
+  });
+
+  test('the valid fixture alone passes', async () => {
+    const { code, err } = await validateCli([join(FIXTURES, VALID)]);
+    expect(code).toBe(0);
+    expect(err).toMatch(/^ok: 1 file/m);
+  });
+});

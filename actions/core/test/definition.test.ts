@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildLeaderboard, DefinitionError, parseDefinition, taskMatrix } from '@ptb/core';
+import { DEFINITIONS_DIR, listDefinitionVersions, loadDefinition } from '@ptb/core/files';
+import { describe, expect, test } from 'vitest';
+import { parse, stringify } from 'yaml';
+
+const v1Text = readFileSync(join(DEFINITIONS_DIR, 'v1.yaml'), 'utf8');
+
+describe('benchmark definition v1', () => {
+  const def = loadDefinition('v1');
+
+  test('is the published task matrix', () => {
+    expect(def.baseModels.map((m) => m.id)).toEqual([
+      'Qwen/Qwen3-1.7B-Base',
+      'Qwen/Qwen3-4B-Base',
+      'HuggingFaceTB/SmolLM3-3B-Base',
+      'google/gemma-3-4b-pt',
+    ]);
+    expect(def.benchmarks.map((b) => b.id)).toEqual([
+      'aime2025',
+      'arenahardwriting',
+      'bfcl',
+      'gpqamain',
+      'gsm8k',
+      'healthbench',
+      'humaneval',
+    ]);
+    expect(taskMatrix(def)).toHaveLength(28);
+    expect(def.budget).toEqual({ hours: 10, gpu: { model: 'NVIDIA H100 80GB', memoryGB: 80, count: 1 } });
+    expect(Object.keys(def.baselines.zeroShot)).toHaveLength(8);
+  });
+
+  test('weights sum to 1 and are not typed into the data', () => {
+    expect(Object.values(def.weights.values).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(parse(v1Text).weights).toEqual({ rule: 'inverse-instruct-gap' });
+  });
+
+  test('denies the instruct checkpoint of every base model', () => {
+    for (const m of def.baseModels) expect(def.network.deny.some((d) => d.pattern.endsWith(m.instruct.id))).toBe(true);
+  });
+});
+
+describe('a new version is data only', () => {
+  test('v2 that drops a benchmark loads, reweights over the rest, and scores', () => {
+    const v2 = parse(v1Text);
+    v2.version = 'v2';
+    v2.status = 'draft';
+    v2.benchmarks = v2.benchmarks.filter((b: { id: string }) => b.id !== 'healthbench');
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-defs-'));
+    writeFileSync(join(dir, 'v2.yaml'), stringify(v2));
+    const def = loadDefinition('v2', dir);
+    expect(listDefinitionVersions(dir)).toEqual(['v2']);
+    expect(Object.keys(def.weights.values)).not.toContain('healthbench');
+    expect(Object.values(def.weights.values).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    const v1 = loadDefinition('v1');
+    // Dropping one benchmark rescales the others by the same factor.
+    const ratio = (def.weights.values.gsm8k ?? 0) / (v1.weights.values.gsm8k ?? 1);
+    expect((def.weights.values.aime2025 ?? 0) / (v1.weights.values.aime2025 ?? 1)).toBeCloseTo(ratio, 12);
+    const board = buildLeaderboard(def, [
+      {
+        manifest: {
+          id: 'base-zero-shot',
+          displayName: 'Base',
+          kind: 'reference',
+          benchmarkVersion: 'v2',
+          description: 'd',
+          contact: { name: 'n' },
+          links: [],
+          hidden: false,
+          reference: { of: 'base-zero-shot' },
+        },
+        results: [],
+      },
+    ]);
+    expect(board.rows[0]?.cells).toHaveLength(24);
+  });
+});
+
+describe('an invalid definition says where and what', () => {
+  test('unknown key, with file and line', () => {
+    const broken = v1Text.replace('status: current', 'status: current\nstatuss: typo');
+    try {
+      parseDefinition(broken, 'defs/v1.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DefinitionError);
+      const d = (e as DefinitionError).diagnostics[0];
+      expect(d?.field).toBe('statuss');
+      expect(d?.line).toBe(v1Text.split('\n').findIndex((l) => l.startsWith('status:')) + 2);
+      expect(d?.hint).toMatch(/status/);
+    }
+  });
+
+  test('a missing baseline is refused', () => {
+    const broken = v1Text.replace(/ {4}google\/gemma-3-4b-it:\n(?: {6}.*\n)+/, '');
+    expect(() => parseDefinition(broken, 'v1.yaml')).toThrow(/no zero-shot baseline for google\/gemma-3-4b-it/);
+  });
+});
