@@ -93,6 +93,27 @@ describe('help everywhere', () => {
   });
 });
 
+describe('ptb validate paths', () => {
+  test('paths are relative to the working folder; a missing path is named', async () => {
+    const r = await runPtb(['validate', 'opus-4.6', 'no-such-agent'], join(REPO_ROOT, 'submissions'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^no-such-agent: no such file or folder/m);
+    expect(r.err).not.toMatch(/opus-4\.6.*:/);
+  });
+
+  test('--format json and github', async () => {
+    const dir = scratchRepo();
+    mkdirSync(join(dir, 'submissions', 'x-agent'));
+    writeFileSync(join(dir, 'submissions', 'x-agent', 'submission.yaml'), 'id: x-agent\nrunz: 3\n');
+    const json = await runPtb(['validate', '--format', 'json'], dir);
+    const report = JSON.parse(json.out);
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics.some((d: { field: string; line: number }) => d.field === 'runz' && d.line === 2)).toBe(true);
+    const gh = await runPtb(['validate', '--format', 'github'], dir);
+    expect(gh.out).toMatch(/^::error file=submissions\/x-agent\/submission\.yaml,line=2,col=1::runz: unknown key "runz"/m);
+  });
+});
+
 describe('ptb leaderboard', () => {
   test('--json is a valid Leaderboard with every cell', async () => {
     const r = await runPtb(['leaderboard', '--json']);

@@ -41,6 +41,7 @@ const WHOLE_FILE_CODES: readonly DiagnosticCode[] = [
   'missing-manifest',
   'duplicate-id',
   'unknown-definition',
+  'path-not-found',
 ];
 
 const STACK_LINE = /^\s*at\s+\S.*(?:\(|:\d+:\d+)/m;

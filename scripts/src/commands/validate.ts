@@ -25,7 +25,7 @@ Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
       return EXIT.usage;
     }
     const root = findRepoRoot(io.cwd);
-    const sources = positionals.length > 0 ? readSourcesForPaths(positionals, root) : readAllSubmissions(root);
+    const sources = positionals.length > 0 ? readSourcesForPaths(positionals, root, io.cwd) : readAllSubmissions(root);
     const { diagnostics, checked } = validateSubmissions(sources, listDefinitionVersions());
     const sorted = sortDiagnostics(diagnostics);
     const problemFiles = new Set(sorted.map((d) => d.file)).size;

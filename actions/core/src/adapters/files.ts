@@ -88,11 +88,11 @@ export function readAllSubmissions(root: string): SubmissionSource[] {
  * Turns command-line paths into sources: a submissions/ folder means all of it, a folder
  * with a submission.yaml is one submission, a file is a lone manifest.
  */
-export function readSourcesForPaths(paths: readonly string[], root: string): SubmissionSource[] {
-  return paths.flatMap((p): SubmissionSource[] => {
-    const full = resolve(p);
+export function readSourcesForPaths(paths: readonly string[], root: string, cwd = process.cwd()): SubmissionSource[] {
+  const sources = paths.flatMap((p): SubmissionSource[] => {
+    const full = resolve(cwd, p);
     if (!existsSync(full)) {
-      return [{ manifest: null, folderPath: `${p} (no such file or folder)`, results: [], strayFiles: [] }];
+      return [{ manifest: null, folderPath: p, notFound: true, results: [], strayFiles: [] }];
     }
     if (statSync(full).isDirectory()) {
       if (existsSync(join(full, 'submission.yaml'))) return [readSubmissionFolder(full, root)];
@@ -111,6 +111,14 @@ export function readSourcesForPaths(paths: readonly string[], root: string): Sub
         strayFiles: [],
       },
     ];
+  });
+  // The same folder named twice (e.g. `submissions submissions/x`) is checked once.
+  const seen = new Set<string>();
+  return sources.filter((s) => {
+    const key = s.manifest?.path ?? s.folderPath ?? '';
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 

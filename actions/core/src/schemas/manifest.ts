@@ -67,9 +67,15 @@ export const AgentManifest = z
         code: 'custom',
         path: ['agent', 'version'],
         message: 'a new submission must pin the scaffold version ("unknown" is only for imported results)',
+        params: { hint: 'write the exact version you ran, e.g. 2.1.3 (`claude --version` prints it)' },
       });
     if (m.hidden && !m.hiddenReason)
-      ctx.addIssue({ code: 'custom', path: ['hiddenReason'], message: 'say why the submission is hidden' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hiddenReason'],
+        message: 'a hidden submission needs a hiddenReason',
+        params: { near: ['hidden'], hint: 'add "hiddenReason: <why it is not ranked>" next to "hidden: true"' },
+      });
   });
 
 /** Reference rows: base models zero-shot or few-shot, official instruct models. Never run by agents. */

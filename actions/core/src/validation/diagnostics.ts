@@ -31,7 +31,9 @@ export type DiagnosticCode =
   | 'unexpected-file'
   | 'invalid-json'
   | 'results-mismatch'
-  | 'unknown-definition';
+  | 'unknown-definition'
+  | 'path-not-found'
+  | 'internal-error';
 
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, part) => {

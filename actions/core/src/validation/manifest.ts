@@ -51,8 +51,7 @@ export function validateManifestBytes(bytes: Uint8Array, file: string, folderId?
         Array.isArray(value) ? 'remove the leading "- " so the fields form one mapping' : 'write key: value lines',
         'a mapping of fields (id, displayName, agent, ...)',
       ),
-      line: 1,
-      column: 1,
+      ...parsed.parsed.locate([]),
     });
   }
   const schema = manifestSchemaFor(value);

@@ -79,7 +79,23 @@ function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
 
 /** Turns zod issues into diagnostics with positions, expectations and hints. */
 export function issuesToDiagnostics(file: string, parsed: ParsedYaml, schema: z.ZodType, issues: readonly Issue[]): Diagnostic[] {
-  return issues.flatMap((issue): Diagnostic[] => {
+  const all = issues.flatMap((issue) => issueToDiagnostics(file, parsed, schema, issue));
+  // "agent.modle: unknown key, did you mean model?" says it all; "agent.model is missing" beside it is noise.
+  const typoFor = new Set(
+    all
+      .filter((d) => d.code === 'unknown-key' && d.hint?.startsWith('did you mean'))
+      .map((d) => {
+        const parent = d.field.includes('.') ? d.field.slice(0, d.field.lastIndexOf('.') + 1) : '';
+        return parent + (/"([^"]+)"/.exec(d.hint ?? '')?.[1] ?? '');
+      }),
+  );
+  return all
+    .filter((d) => !(d.code === 'missing-field' && typoFor.has(d.field)))
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function issueToDiagnostics(file: string, parsed: ParsedYaml, schema: z.ZodType, issue: Issue): Diagnostic[] {
+  {
     const path = issue.path as PropertyKey[];
     const base = { file, field: formatPath(path) };
     switch (issue.code) {
@@ -117,6 +133,18 @@ export function issuesToDiagnostics(file: string, parsed: ParsedYaml, schema: z.
             },
           ];
         }
+        if (actual === null) {
+          return [
+            {
+              ...base,
+              ...parsed.locate(path, 'key'),
+              code: 'wrong-type',
+              message: 'found null: the field has no value',
+              expected: wanted,
+              hint: 'write a value after the colon, or remove the line if the field is optional',
+            },
+          ];
+        }
         return [
           {
             ...base,
@@ -150,18 +178,90 @@ export function issuesToDiagnostics(file: string, parsed: ParsedYaml, schema: z.
       }
       default: {
         const actual = valueAt(parsed.value, path);
-        return [
-          {
-            ...base,
-            ...parsed.locate(path),
-            code: 'invalid-value',
-            message: `${describeType(actual)} is not valid: ${issue.message}`,
-            hint: hintFor(issue),
-          },
-        ];
+        const near = nearPath(issue);
+        if (actual === undefined) {
+          return [
+            {
+              ...base,
+              ...parsed.locate(near ?? path.slice(0, -1), near ? 'key' : 'value'),
+              code: 'missing-field',
+              message: issue.message,
+              expected: wantedFor(issue),
+              hint: customHint(issue) ?? `add "${String(path.at(-1) ?? '')}:"`,
+            },
+          ];
+        }
+        return [{ ...base, ...parsed.locate(path), code: 'invalid-value', ...explain(issue, actual) }];
       }
     }
-  });
+  }
+}
+
+function nearPath(issue: Issue): PropertyKey[] | undefined {
+  const params = (issue as { params?: { near?: PropertyKey[] } }).params;
+  return params?.near;
+}
+
+function customHint(issue: Issue): string | undefined {
+  return (issue as { params?: { hint?: string } }).params?.hint;
+}
+
+/** The rule a value must follow, from our own "must be ..." messages or zod's issue data. */
+function wantedFor(issue: Issue): string | undefined {
+  const rule = /^must be (.+)$/s.exec(issue.message);
+  if (rule?.[1]) return rule[1];
+  if (issue.code === 'invalid_union') {
+    const inner = issue.errors.flat().find((i) => /^must be /.test(i.message));
+    return inner ? inner.message.replace(/^must be /, '') : undefined;
+  }
+  return undefined;
+}
+
+function explain(issue: Issue, actual: unknown): { message: string; expected?: string; hint?: string } {
+  const found = describeType(actual);
+  switch (issue.code) {
+    case 'too_small': {
+      if (issue.origin === 'string' && Number(issue.minimum) <= 1)
+        return { message: `${found} is empty`, expected: 'a non-empty text', hint: 'fill in a value' };
+      const what = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
+      const bound = `${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${what}`;
+      return { message: `${found} is too small`, expected: bound, hint: `use ${bound}` };
+    }
+    case 'too_big': {
+      const what = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
+      const bound = `${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${what}`;
+      return { message: `${found} is too large`, expected: bound, hint: `use ${bound}` };
+    }
+    case 'invalid_format': {
+      const wanted = wantedFor(issue);
+      if (wanted) return { message: `${found} is not valid: ${issue.message}`, expected: wanted };
+      const byFormat: Record<string, [string, string]> = {
+        email: ['an email address', 'write an address like name@example.org'],
+        url: ['a full http(s) address', 'write an address like https://example.org/page'],
+        date: ['a date written YYYY-MM-DD', 'write a real calendar date, e.g. 2026-03-09'],
+        datetime: ['a time stamp such as 2026-03-09T12:00:00Z', 'use ISO 8601 in UTC'],
+      };
+      const [expected, hint] = byFormat[issue.format] ?? [`the ${issue.format} format`, 'check the value'];
+      return { message: `${found} is not ${expected.replace(/^a(n)? /, 'a$1 valid ')}`, expected, hint };
+    }
+    case 'invalid_union': {
+      const wanted = wantedFor(issue);
+      if (wanted) return { message: `${found} is not valid: must be ${wanted}`, expected: wanted };
+      return {
+        message: `${found} is not allowed here`,
+        expected: 'text, a number, or true/false',
+        hint: 'write a single value; nested lists and mappings are not allowed',
+      };
+    }
+    default: {
+      const wanted = wantedFor(issue);
+      return {
+        message: `${found} is not valid: ${issue.message}`,
+        ...(wanted ? { expected: wanted } : {}),
+        hint: customHint(issue) ?? hintFor(issue) ?? (wanted ? undefined : 'see the schema description of this field'),
+      };
+    }
+  }
 }
 
 function hintFor(issue: Issue): string | undefined {

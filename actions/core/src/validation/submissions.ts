@@ -16,6 +16,8 @@ export interface SubmissionSource {
   /** Folder name the id must match; undefined for a lone file outside a submission folder. */
   folderId?: string;
   folderPath?: string;
+  /** The path given on the command line does not exist. */
+  notFound?: boolean;
   results: SourceFile[];
   /** Files in the folder that are neither the manifest, results, nor a README. */
   strayFiles: string[];
@@ -46,6 +48,18 @@ export function validateSubmissions(sources: readonly SubmissionSource[], knownD
         expected: 'only submission.yaml, README.md and results/*.json',
         hint: 'remove it; a submission is data, and code in it is never run',
       });
+    }
+    if (source.notFound) {
+      diagnostics.push({
+        file: source.folderPath ?? '(unknown path)',
+        line: 0,
+        column: 0,
+        field: '',
+        code: 'path-not-found',
+        message: 'no such file or folder',
+        hint: 'give a submission folder, a submission.yaml, or the submissions/ folder',
+      });
+      continue;
     }
     if (!source.manifest) {
       diagnostics.push({

@@ -65,7 +65,8 @@ export function parseYamlSource(text: string, file: string): Result {
     return {
       ok: false,
       diagnostics: doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
+        const offset = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
+        const pos = lineCounter.linePos(Math.min(offset, Math.max(0, text.length - 1)));
         return {
           file,
           line: pos.line,
@@ -73,7 +74,7 @@ export function parseYamlSource(text: string, file: string): Result {
           field: '',
           code: 'yaml-syntax' as const,
           message: `YAML syntax error: ${firstLine(e.message)}`,
-          hint: yamlHint(e.code),
+          hint: /quote/.test(e.message) ? 'close the quote opened here, or remove it' : yamlHint(e.code),
         };
       }),
     };
@@ -82,13 +83,54 @@ export function parseYamlSource(text: string, file: string): Result {
     const pos = lineCounter.linePos(offset ?? 0);
     return { line: pos.line, column: pos.col };
   };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    // yaml throws (rather than reporting) for alias expansion bombs and similar.
+    const start = at(doc.contents?.range?.[0]);
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          file,
+          ...start,
+          field: '',
+          code: 'yaml-syntax',
+          message: `YAML could not be read: ${firstLine(e instanceof Error ? e.message : String(e))}`,
+          hint: /alias/i.test(String(e)) ? 'write the values out instead of using many *aliases' : 'simplify the document',
+        },
+      ],
+    };
+  }
   return {
     ok: true,
     parsed: {
-      value: doc.toJS({ maxAliasCount: 50 }),
+      value,
       locate: (path, which = 'value') => at(offsetOf(doc, path, which)),
     },
   };
+}
+
+/** Offset of a quote that opens a scalar and is never closed, scanning as YAML does for quotes. */
+function unclosedQuoteOffset(text: string): number | undefined {
+  let open: { char: string; at: number } | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (open) {
+      if (open.char === '"' && c === '\\') i++;
+      else if (c === open.char) {
+        if (open.char === "'" && text[i + 1] === "'") i++;
+        else open = undefined;
+      }
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1] ?? ''))) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? text.length : eol;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s:[{,-]/.test(text[i - 1] ?? ''))) {
+      open = { char: c, at: i };
+    }
+  }
+  return open?.at;
 }
 
 function firstLine(s: string): string {
