@@ -1,0 +1,36 @@
+import { defineCollection } from 'astro:content';
+import { AgentManifest, BenchmarkDefinition, ReferenceManifest, ResultsFile } from '@ptb/core';
+import { listDefinitionVersions, loadDefinition, loadSubmissions } from '@ptb/core/files';
+import { z } from 'zod';
+import { dataRoot } from './lib/data-root.ts';
+
+/**
+ * The site reads the same files with the same zod schemas as `ptb validate` and
+ * `ptb leaderboard`: an invalid submission fails the build with the validator's message.
+ */
+const submissions = defineCollection({
+  loader: () => {
+    const { submissions: list, diagnostics } = loadSubmissions(dataRoot());
+    if (diagnostics.length > 0) {
+      const lines = diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.field} ${d.message}`);
+      throw new Error(`invalid submissions (run \`npx ptb validate\`):\n${lines.join('\n')}`);
+    }
+    return list.map((s) => ({ id: s.manifest.id, manifest: s.manifest, results: s.results }));
+  },
+  schema: z.object({
+    manifest: z.union([AgentManifest, ReferenceManifest]),
+    results: z.array(ResultsFile),
+  }),
+});
+
+const definitions = defineCollection({
+  loader: () =>
+    listDefinitionVersions().map((version) => {
+      const { weights, ...rest } = loadDefinition(version);
+      // Stored as written (weights are derived again from the baselines where used).
+      return { id: version, definition: { ...rest, weights: { rule: weights.rule } } };
+    }),
+  schema: z.object({ definition: BenchmarkDefinition }),
+});
+
+export const collections = { submissions, definitions };

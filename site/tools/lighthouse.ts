@@ -1,0 +1,75 @@
+/**
+ * Lighthouse on the built home page: prints performance, accessibility, best practices
+ * and SEO, and exits 1 when any is under the bar (95).
+ *   npm run lighthouse -w @ptb/site     (after npm run build -w @ptb/site)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
+import { startServer } from './serve.ts';
+
+export const BAR = 95;
+export const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface LighthouseScores {
+  performance: number;
+  accessibility: number;
+  'best-practices': number;
+  seo: number;
+}
+
+export async function lighthouseScores(url: string): Promise<LighthouseScores> {
+  const profile = mkdtempSync(join(tmpdir(), 'ptb-lh-'));
+  const chrome = await chromeLauncher.launch({
+    chromePath: CHROME,
+    chromeFlags: [...FLAGS, `--user-data-dir=${profile}`],
+    userDataDir: profile,
+  });
+  try {
+    const result = await lighthouse(url, {
+      port: chrome.port,
+      output: 'json',
+      logLevel: 'error',
+      onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
+    });
+    const categories = result?.lhr.categories ?? {};
+    const score = (k: string) => Math.round(100 * (categories[k]?.score ?? 0));
+    return {
+      performance: score('performance'),
+      accessibility: score('accessibility'),
+      'best-practices': score('best-practices'),
+      seo: score('seo'),
+    };
+  } finally {
+    await chrome.kill();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const { server, url } = await startServer({ base: process.env.PTB_SITE_BASE ?? '/' });
+  try {
+    const scores = await lighthouseScores(url);
+    for (const [k, v] of Object.entries(scores)) console.log(`${k.padEnd(15)} ${v}`);
+    const under = Object.entries(scores).filter(([, v]) => v < BAR);
+    if (under.length > 0) {
+      console.error(`under the bar of ${BAR}: ${under.map(([k]) => k).join(', ')}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    server.close();
+  }
+}
