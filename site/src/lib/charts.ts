@@ -90,10 +90,10 @@ export function benchmarkBreakdownChart(board: Leaderboard, def: ResolvedDefinit
   return render(
     {
       width: 760,
-      height: 40 + agents.length * 22,
+      height: 80 + agents.length * 22,
       marginLeft: 210,
-      marginTop: 40,
-      x: { label: null, axis: 'top', domain: def.benchmarks.map((b) => b.name), tickRotate: 0 },
+      marginTop: 80,
+      x: { label: null, axis: 'top', domain: def.benchmarks.map((b) => b.name), tickRotate: -30 },
       y: { label: null, domain: agents.map((r) => r.displayName) },
       color: { scheme: 'greens', domain: [0, 100] },
       marks: [
