@@ -3,10 +3,11 @@ import { type Command, EXIT, type Io, parseCommandArgs, UsageError } from './cli
 import { importV1 } from './commands/import-v1.ts';
 import { leaderboard } from './commands/leaderboard.ts';
 import { newSubmission } from './commands/new.ts';
+import { plan } from './commands/plan.ts';
 import { schemas } from './commands/schemas.ts';
 import { validate } from './commands/validate.ts';
 
-export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas];
+export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas, plan];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

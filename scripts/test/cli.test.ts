@@ -205,3 +205,34 @@ describe('JSON Schema export', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('ptb plan', () => {
+  test('one v1 submission on 8, 64 and 256 GPUs', async () => {
+    const r = await runPtb(['plan', '--overhead-minutes', '0', '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.out);
+    expect(
+      plan.plans.map((p: { gpus: number; makespanHours: number; gpuHours: number }) => [p.gpus, p.gpuHours, p.makespanHours]),
+    ).toEqual([
+      [8, 840, 110],
+      [64, 840, 20],
+      [256, 840, 10],
+    ]);
+  });
+
+  test('a submission folder is planned from its manifest', async () => {
+    const r = await runPtb(['plan', 'submissions/sonnet-4.6', '--gpus', '28', '--price', '3', '--overhead-minutes', '0']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\s+28\s+28\s+280\s+840\s+1\s+10\.0 h$/m);
+  });
+
+  test('--simulate reports wait, turnaround and utilisation', async () => {
+    const r = await runPtb(['plan', '--simulate', '--count', '10', '--gpus', '64']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/mean wait.*utilisation/);
+  });
+
+  test('bad numbers are usage errors', async () => {
+    expect((await runPtb(['plan', '--gpus', 'many'])).code).toBe(2);
+  });
+});

@@ -15,3 +15,4 @@ export * from './validation/manifest.ts';
 export * from './validation/results.ts';
 export * from './validation/submissions.ts';
 export * from './validation/yaml-source.ts';
+export * from './planning.ts';
