@@ -1,0 +1,3 @@
+export * from './github-runners.ts';
+export * from './kubernetes.ts';
+export * from './slurm.ts';

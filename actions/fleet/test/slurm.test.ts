@@ -1,0 +1,110 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { batchScript, parseJobStatus, runOnSlurm, type SlurmJob, slurmCli } from '../src/slurm.ts';
+import { type SlurmCluster, startSlurm } from './slurm-cluster.ts';
+
+const job = (over: Partial<SlurmJob>): SlurmJob => ({
+  name: 'ptb-test',
+  command: ['true'],
+  workdir: tmpdir(),
+  timeLimitMinutes: 5,
+  gpus: 0,
+  cpus: 1,
+  memoryGB: 1,
+  logFile: join(tmpdir(), 'ptb-slurm-%j.log'),
+  ...over,
+});
+
+describe('batch script (data)', () => {
+  test('one GPU, the time limit, a TERM before the kill, the command quoted', () => {
+    const s = batchScript(
+      job({ gpus: 1, timeLimitMinutes: 630, command: ['ptb', 'run', '--benchmark', "it's"], partition: 'h100' }),
+    );
+    expect(s).toContain('#SBATCH --gres=gpu:1');
+    expect(s).toContain('#SBATCH --time=10:30:00');
+    expect(s).toContain('#SBATCH --signal=B:TERM@120');
+    expect(s).toContain('#SBATCH --partition=h100');
+    expect(s).toContain(`exec ptb run --benchmark 'it'\\''s'`);
+  });
+
+  test('scontrol states', () => {
+    expect(parseJobStatus('7', 'JobId=7 JobName=x JobState=COMPLETED Reason=None ExitCode=0:0')).toEqual({
+      id: '7',
+      state: 'COMPLETED',
+      exitCode: 0,
+      done: true,
+    });
+    expect(parseJobStatus('7', 'JobId=7 JobState=RUNNING ExitCode=0:0').done).toBe(false);
+    expect(parseJobStatus('7', 'JobId=7 JobState=TIMEOUT ExitCode=0:1').state).toBe('TIMEOUT');
+  });
+});
+
+describe('a real single-node Slurm', () => {
+  let cluster: SlurmCluster;
+  beforeAll(async () => {
+    cluster = await startSlurm();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test('runs a job to completion and its output lands where asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
+    const status = await runOnSlurm(
+      slurmCli(cluster.env),
+      job({
+        workdir: dir,
+        logFile: join(dir, 'job.log'),
+        command: ['sh', '-c', 'echo "{\\"ok\\":true}" > result.json; echo done'],
+      }),
+      join(dir, 'job.sh'),
+      { pollMs: 200 },
+    );
+    expect(status.state).toBe('COMPLETED');
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'))).toEqual({ ok: true });
+    expect(readFileSync(join(dir, 'job.log'), 'utf8')).toContain('done');
+  }, 60_000);
+
+  test('a failing command is reported as FAILED with its exit code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
+    const status = await runOnSlurm(
+      slurmCli(cluster.env),
+      job({ workdir: dir, logFile: join(dir, 'job.log'), command: ['sh', '-c', 'exit 3'] }),
+      join(dir, 'job.sh'),
+      { pollMs: 200 },
+    );
+    expect(status.state).toBe('FAILED');
+    expect(status.exitCode).toBe(3);
+  }, 60_000);
+
+  test('cancelling the workflow cancels the job and stops its process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
+    const controller = new AbortController();
+    const states: string[] = [];
+    const pending = runOnSlurm(
+      slurmCli(cluster.env),
+      job({ workdir: dir, logFile: join(dir, 'job.log'), command: ['sh', '-c', 'echo $$ > pid; sleep 300'] }),
+      join(dir, 'job.sh'),
+      { pollMs: 200, signal: controller.signal, onState: (s) => states.push(s.state) },
+    );
+    for (let i = 0; i < 100 && !existsSync(join(dir, 'pid')); i++) await new Promise((r) => setTimeout(r, 100));
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    controller.abort();
+    const status = await pending;
+    expect(status.state).toBe('CANCELLED');
+    expect(states.length).toBeGreaterThan(0);
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      try {
+        process.kill(pid, 0);
+        await new Promise((r) => setTimeout(r, 100));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+  }, 60_000);
+});
