@@ -11,23 +11,13 @@ import { buildLeaderboard, Leaderboard } from '@ptb/core';
 import { findRepoRoot, loadDefinition, loadSubmissions } from '@ptb/core/files';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CHROME, CHROME_FLAGS } from '../tools/chrome.ts';
 import { lighthouseScores } from '../tools/lighthouse.ts';
 import { startServer } from '../tools/serve.ts';
 import { buildSite, SITE_DIR } from './build.ts';
 
 const BASE = '/ptb/';
 const SHOTS = join(SITE_DIR, '..', 'test-output', 'screenshots');
-const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const def = loadDefinition('v1');
 const { submissions } = loadSubmissions(findRepoRoot(SITE_DIR));
@@ -41,7 +31,7 @@ let browser: Browser;
 beforeAll(async () => {
   dist = buildSite(BASE);
   ({ server, url } = await startServer({ dir: dist, base: BASE }));
-  browser = await chromium.launch({ executablePath: CHROME, args: FLAGS });
+  browser = await chromium.launch({ executablePath: CHROME, args: CHROME_FLAGS });
   mkdirSync(SHOTS, { recursive: true });
 }, 180_000);
 

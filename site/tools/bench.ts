@@ -12,9 +12,9 @@ import { loadDefinition } from '@ptb/core/files';
 import { chromium } from 'playwright-core';
 import { generateSubmissions } from '../../scripts/bench/generate.ts';
 import { buildSite } from '../test/build.ts';
+import { CHROME, CHROME_FLAGS } from './chrome.ts';
 import { startServer } from './serve.ts';
 
-const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 function timedBuild(label: string, env: Record<string, string> = {}): string {
@@ -26,7 +26,7 @@ function timedBuild(label: string, env: Record<string, string> = {}): string {
 
 async function homeBytes(dir: string): Promise<void> {
   const { server, url } = await startServer({ dir, base: '/' });
-  const browser = await chromium.launch({ executablePath: CHROME, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({ executablePath: CHROME, args: CHROME_FLAGS });
   try {
     const page = await browser.newPage();
     const sizes: { type: string; url: string; bytes: number }[] = [];

@@ -9,20 +9,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
+import { CHROME, CHROME_FLAGS } from './chrome.ts';
 import { startServer } from './serve.ts';
 
 export const BAR = 95;
-export const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface LighthouseScores {
   performance: number;
@@ -35,7 +25,7 @@ export async function lighthouseScores(url: string): Promise<LighthouseScores> {
   const profile = mkdtempSync(join(tmpdir(), 'ptb-lh-'));
   const chrome = await chromeLauncher.launch({
     chromePath: CHROME,
-    chromeFlags: [...FLAGS, `--user-data-dir=${profile}`],
+    chromeFlags: [...CHROME_FLAGS, `--user-data-dir=${profile}`],
     userDataDir: profile,
   });
   try {
