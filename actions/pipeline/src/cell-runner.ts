@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CellResult } from '@ptb/core';
+
+/** One cell in: the contract with the run engine (`ptb run`, or `runCell` of @ptb/engine). */
+export interface CellRequest {
+  /** The `submissions/<id>/` folder holding the manifest (written from the pinned PR data). */
+  submissionDir: string;
+  baseModel: string;
+  benchmark: string;
+  seed: number;
+  definitionVersion: string;
+  outDir: string;
+  runtime?: 'bwrap' | 'docker' | 'apptainer';
+  budgetSeconds?: number;
+}
+
+export interface CellRunner {
+  run(request: CellRequest): Promise<CellResult>;
+}
+
+/** Why a cell produced no result: the harness refused the input, or the machine failed. */
+export class CellRunError extends Error {
+  readonly kind: 'invalid-input' | 'usage' | 'infrastructure';
+  readonly exitCode: number | null;
+  constructor(kind: CellRunError['kind'], exitCode: number | null, message: string) {
+    super(message);
+    this.kind = kind;
+    this.exitCode = exitCode;
+  }
+}
+
+export function runArgs(r: CellRequest): string[] {
+  const args = ['run', '--submission', r.submissionDir, '--base-model', r.baseModel, '--benchmark', r.benchmark];
+  args.push('--seed', String(r.seed), '--definition', r.definitionVersion, '--out', r.outDir, '--json');
+  if (r.runtime) args.push('--runtime', r.runtime);
+  if (r.budgetSeconds !== undefined) args.push('--budget-seconds', String(r.budgetSeconds));
+  return args;
+}
+
+/**
+ * Spawns the `ptb run` command line per its contract: exit 0 whenever `<out>/result.json` was
+ * written (a missing or broken cell is data), 1 invalid input, 2 usage, 3 infrastructure.
+ */
+export class CliCellRunner implements CellRunner {
+  private readonly command: readonly string[];
+  private readonly cwd: string | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly onOutput: (chunk: string) => void;
+
+  constructor(opts: { command: readonly string[]; cwd?: string; env?: NodeJS.ProcessEnv; onOutput?: (chunk: string) => void }) {
+    if (opts.command.length === 0) throw new Error('CliCellRunner needs a command, e.g. ["npx", "ptb"]');
+    this.command = opts.command;
+    this.cwd = opts.cwd;
+    this.env = opts.env ?? process.env;
+    this.onOutput = opts.onOutput ?? (() => {});
+  }
+
+  async run(request: CellRequest): Promise<CellResult> {
+    const [bin, ...pre] = this.command as [string, ...string[]];
+    const tail: string[] = [];
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(bin, [...pre, ...runArgs(request)], {
+        cwd: this.cwd,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const collect = (b: Buffer) => {
+        const s = b.toString();
+        this.onOutput(s);
+        tail.push(s);
+        if (tail.length > 50) tail.shift();
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.on('error', reject);
+      child.on('close', (c, signal) => resolve(signal ? null : c));
+    });
+    const output = tail.join('').slice(-2000);
+    if (code === 1) throw new CellRunError('invalid-input', 1, `ptb run refused the input:\n${output}`);
+    if (code === 2) throw new CellRunError('usage', 2, `ptb run usage error (a pipeline bug):\n${output}`);
+    if (code !== 0) throw new CellRunError('infrastructure', code, `ptb run failed (exit ${code ?? 'signal'}):\n${output}`);
+    const file = join(request.outDir, 'result.json');
+    let raw: string;
+    try {
+      raw = await readFile(file, 'utf8');
+    } catch {
+      throw new CellRunError('infrastructure', 0, `ptb run exited 0 but wrote no ${file}`);
+    }
+    const parsed = CellResult.safeParse(JSON.parse(raw));
+    if (!parsed.success)
+      throw new CellRunError('infrastructure', 0, `${file} is not a valid cell result: ${parsed.error.message}`);
+    return parsed.data;
+  }
+}

@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type SimpleGit, simpleGit } from 'simple-git';
+
+export interface CommitRequest {
+  /** A clone of the repository (its remote credentials, if any, are reused). */
+  repoDir: string;
+  remote?: string;
+  branch: string;
+  /** The commit message, or a function of the paths written (called after apply). */
+  message: string | ((paths: string[]) => string);
+  /** Writes the change into a fresh checkout of the branch's tip; returns the paths it wrote. Called once per attempt. */
+  apply: (dir: string) => Promise<string[]>;
+  author?: { name: string; email: string };
+  attempts?: number;
+  /** Creates the branch (with no history) if the remote lacks it. */
+  createIfMissing?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface CommitOutcome {
+  /** The commit that is now the branch's tip, null when the branch was left unchanged and does not exist. */
+  sha: string | null;
+  committed: boolean;
+  attempts: number;
+}
+
+export const BOT_AUTHOR = { name: 'ptb-bot', email: '41898282+github-actions[bot]@users.noreply.github.com' };
+
+const isRejected = (e: unknown) =>
+  /non-fast-forward|\[rejected\]|fetch first|failed to push|cannot lock ref|stale info/i.test(String(e));
+
+/**
+ * Commits on top of the remote branch and pushes; when another writer pushed first (non-fast-
+ * forward), starts again from the new tip and re-applies the change, so nothing is merged by hand.
+ * Works in a temporary worktree so the caller's checkout is never touched.
+ */
+export async function commitAndPush(req: CommitRequest): Promise<CommitOutcome> {
+  const remote = req.remote ?? 'origin';
+  const attempts = req.attempts ?? 6;
+  const author = req.author ?? BOT_AUTHOR;
+  const log = req.log ?? (() => {});
+  const main = simpleGit(req.repoDir);
+  const dir = await mkdtemp(join(tmpdir(), 'ptb-worktree-'));
+  try {
+    await main.raw(['worktree', 'add', '--detach', dir]);
+    const git: SimpleGit = simpleGit(dir).addConfig('user.name', author.name).addConfig('user.email', author.email);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const exists = await fetchBranch(git, remote, req.branch);
+      if (exists) await git.raw(['checkout', '--force', '--detach', `refs/remotes/${remote}/${req.branch}`]);
+      else if (req.createIfMissing) {
+        await git.raw(['checkout', '--force', '--orphan', `ptb-new-${process.pid}-${attempt}`]);
+        await git.raw(['rm', '-r', '-f', '-q', '--ignore-unmatch', '.']);
+      } else throw new Error(`branch "${req.branch}" does not exist on ${remote}`);
+      await git.raw(['clean', '-f', '-d', '-q']);
+      const paths = await req.apply(dir);
+      if (paths.length > 0) await git.add(paths);
+      const staged = (await git.raw(['diff', '--cached', '--name-only'])).trim();
+      if (staged === '') {
+        const sha = exists ? (await git.revparse(['HEAD'])).trim() : null;
+        return { sha, committed: false, attempts: attempt };
+      }
+      await git.commit(typeof req.message === 'string' ? req.message : req.message(paths));
+      try {
+        await git.push(remote, `HEAD:refs/heads/${req.branch}`);
+        return { sha: (await git.revparse(['HEAD'])).trim(), committed: true, attempts: attempt };
+      } catch (e) {
+        if (!isRejected(e) || attempt === attempts) throw e;
+        log(`push to ${req.branch} rejected (attempt ${attempt}); someone pushed first, retrying on the new tip`);
+        await new Promise((r) => setTimeout(r, 50 * attempt + Math.floor(Math.random() * 100)));
+      }
+    }
+    throw new Error(`could not push to ${req.branch} after ${attempts} attempts`);
+  } finally {
+    await main.raw(['worktree', 'remove', '--force', dir]).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fetches one branch into refs/remotes; false when the remote does not have it. */
+export async function fetchBranch(git: SimpleGit, remote: string, branch: string): Promise<boolean> {
+  const heads = await git.raw(['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
+  if (heads.trim() === '') return false;
+  await git.raw(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]);
+  return true;
+}

@@ -1,0 +1,48 @@
+import type { AgentManifest, BenchmarkDefinition } from '@ptb/core';
+import type { PipelineConfig } from './config.ts';
+
+/** What approving a submission will cost and how long it will take, shown before anyone approves. */
+export interface RunPlan {
+  submissionId: string;
+  definitionVersion: string;
+  seeds: number;
+  baseModels: number;
+  benchmarks: number;
+  cellsPerRun: number;
+  cells: number;
+  budgetHours: number;
+  gpusPerCell: number;
+  gpuHours: number;
+  runnerLabels: string[];
+  fleetSize: number;
+  concurrent: number;
+  waves: number;
+  wallHours: number;
+  environment: string;
+}
+
+/** Pure: budget.hours x GPUs x cells; wall time in waves of the cells that can run at once. */
+export function runPlan(def: BenchmarkDefinition, manifest: AgentManifest, config: PipelineConfig, cellsToRun?: number): RunPlan {
+  const cellsPerRun = def.baseModels.length * def.benchmarks.length;
+  const cells = cellsToRun ?? cellsPerRun * manifest.runs;
+  const concurrent = Math.max(1, Math.min(config.fleetSize, config.maxParallel, cells));
+  const waves = Math.ceil(cells / concurrent);
+  return {
+    submissionId: manifest.id,
+    definitionVersion: def.version,
+    seeds: manifest.runs,
+    baseModels: def.baseModels.length,
+    benchmarks: def.benchmarks.length,
+    cellsPerRun,
+    cells,
+    budgetHours: def.budget.hours,
+    gpusPerCell: def.budget.gpu.count,
+    gpuHours: cells * def.budget.hours * def.budget.gpu.count,
+    runnerLabels: config.runnerLabels,
+    fleetSize: config.fleetSize,
+    concurrent,
+    waves,
+    wallHours: waves * (def.budget.hours + config.overheadHours),
+    environment: config.environment,
+  };
+}

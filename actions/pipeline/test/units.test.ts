@@ -1,0 +1,245 @@
+import { join } from 'node:path';
+import { loadDefinition } from '@ptb/core/files';
+import { describe, expect, it } from 'vitest';
+import { CellRunError, CliCellRunner } from '../src/cell-runner.ts';
+import { allCells, findCell } from '../src/cells.ts';
+import { canApprove, parseCommand } from '../src/commands.ts';
+import { parseConfig } from '../src/config.ts';
+import { runPlan } from '../src/plan.ts';
+import { code, readValidated, renderDiagnostics, renderPlan, text } from '../src/render.ts';
+import { checkOwnership, checkScope } from '../src/scope.ts';
+import { COMMENT_LIMIT, findSticky, fitComment, readSections, STICKY_MARKER, withSection } from '../src/sticky.ts';
+import { FAKE_PTB, REPO_ROOT, tempDir } from './support/harness.ts';
+
+const def = loadDefinition('v1');
+const config = parseConfig(
+  'runnerLabels: [self-hosted, linux, x64, gpu-h100]\nfleetSize: 8\nmaxParallel: 8\noverheadHours: 1\nenvironment: gpu\napproveLabel: run-approved\nbotLogin: bot\nresultsBranch: ptb-results\n',
+  'test.yaml',
+);
+const agent = (runs: number) => ({ id: 'x', runs }) as Parameters<typeof runPlan>[1];
+
+describe('checkScope', () => {
+  const f = (filename: string, status = 'added', previous_filename?: string) => ({ filename, status, previous_filename });
+  it('accepts one folder with its manifest and README', () => {
+    expect(checkScope([f('submissions/a/submission.yaml'), f('submissions/a/README.md')])).toEqual({
+      ok: true,
+      submissionId: 'a',
+      manifestPath: 'submissions/a/submission.yaml',
+      manifestChanged: true,
+    });
+  });
+  it('refuses files outside submissions/, naming .github/ specially', () => {
+    const v = checkScope([f('submissions/a/submission.yaml'), f('.github/workflows/x.yml'), f('package.json')]);
+    expect(v.ok).toBe(false);
+    expect(!v.ok && v.problems[0]).toMatch(
+      /`.github\/workflows\/x.yml`, `package.json`.*Changes to `.github\/` are never accepted/,
+    );
+  });
+  it('refuses a rename out of another place', () => {
+    const v = checkScope([f('submissions/a/submission.yaml', 'renamed', 'scripts/evil.ts')]);
+    expect(!v.ok && v.problems.join()).toContain('scripts/evil.ts');
+  });
+  it('refuses two folders, results, stray files, and removing a manifest', () => {
+    expect(!checkScope([f('submissions/a/submission.yaml'), f('submissions/b/submission.yaml')]).ok).toBe(true);
+    const v = checkScope([
+      f('submissions/a/results/run-1.json'),
+      f('submissions/a/run.sh'),
+      f('submissions/a/submission.yaml', 'removed'),
+    ]);
+    const text = !v.ok ? v.problems.join('\n') : '';
+    expect(text).toContain('results are written by the evaluation bot');
+    expect(text).toContain('`submissions/a/run.sh`: a submission folder holds only');
+    expect(text).toContain('removing a submission is done by a maintainer');
+    expect(checkScope([]).ok).toBe(false);
+  });
+  it('ownership: the owner may edit, others and imported folders not', () => {
+    expect(checkOwnership({ submissionId: 'a', author: 'Ada', existingOwner: 'ada', exists: true })).toBeNull();
+    expect(checkOwnership({ submissionId: 'a', author: 'eve', existingOwner: 'ada', exists: true })).toContain('belongs to @ada');
+    expect(checkOwnership({ submissionId: 'a', author: 'eve', existingOwner: undefined, exists: true })).toContain(
+      'only a maintainer',
+    );
+    expect(checkOwnership({ submissionId: 'a', author: 'eve', existingOwner: null, exists: false })).toBeNull();
+  });
+});
+
+describe('parseCommand', () => {
+  it.each([
+    ['/ptb run', { kind: 'run' }],
+    ['  /ptb run abc1234\nthanks!', { kind: 'run', sha: 'abc1234' }],
+    ['/ptb cancel', { kind: 'cancel' }],
+    ['/ptb retry Qwen3-4B-Base/gsm8k/1', { kind: 'retry', cell: 'Qwen3-4B-Base/gsm8k/1' }],
+    ['looks good /ptb run', { kind: 'none' }],
+    ['/ptbrun', { kind: 'none' }],
+    [null, { kind: 'none' }],
+  ])('%j', (body, expected) => {
+    expect(parseCommand(body)).toEqual(expected);
+  });
+  it.each(['/ptb run now please', '/ptb retry', '/ptb cancel all', '/ptb deploy'])('%j is invalid with a message', (body) => {
+    const c = parseCommand(body);
+    expect(c.kind).toBe('invalid');
+  });
+  it('write, maintain and admin approve; triage, read and none do not', () => {
+    expect(['admin', 'maintain', 'write'].map(canApprove)).toEqual([true, true, true]);
+    expect(['triage', 'read', 'none'].map(canApprove)).toEqual([false, false, false]);
+  });
+});
+
+describe('run plan', () => {
+  it('v1, 3 seeds, fleet of 8: 84 cells, 840 GPU-hours, 11 waves of 11 h', () => {
+    expect(runPlan(def, agent(3), config)).toMatchObject({
+      cells: 84,
+      cellsPerRun: 28,
+      gpuHours: 840,
+      concurrent: 8,
+      waves: 11,
+      wallHours: 121,
+    });
+  });
+  it('a fleet larger than the plan runs everything in one wave; max-parallel caps the fleet', () => {
+    expect(runPlan(def, agent(1), { ...config, fleetSize: 100, maxParallel: 100 })).toMatchObject({
+      concurrent: 28,
+      waves: 1,
+      wallHours: 11,
+    });
+    expect(runPlan(def, agent(1), { ...config, fleetSize: 100, maxParallel: 4 })).toMatchObject({ concurrent: 4, waves: 7 });
+  });
+  it('the plan section carries the validated head and manifest for the approval check', () => {
+    const md = renderPlan(runPlan(def, agent(1), config), 'a'.repeat(40), 'b'.repeat(64), 'run-approved');
+    expect(readValidated(md)).toEqual({ head: 'a'.repeat(40), manifest: 'b'.repeat(64) });
+    expect(readValidated('nothing')).toBeNull();
+  });
+});
+
+describe('cells', () => {
+  it('28 cells per seed with unique ids and artifact names GitHub accepts', () => {
+    const cells = allCells(def, 2);
+    expect(cells).toHaveLength(56);
+    expect(new Set(cells.map((c) => c.artifact)).size).toBe(56);
+    for (const c of cells) expect(c.artifact).toMatch(/^[A-Za-z0-9._-]+$/);
+  });
+  it('findCell explains what a valid cell id looks like', () => {
+    expect(findCell(def, 1, 'qwen3-4b-base/GSM8K/1').baseModel).toBe('Qwen/Qwen3-4B-Base');
+    expect(() => findCell(def, 1, 'Qwen3-4B-Base/gsm8k/2')).toThrow(/seed from 1 to 1/);
+    expect(() => findCell(def, 1, 'nope')).toThrow(/Qwen3-1.7B-Base, Qwen3-4B-Base/);
+  });
+});
+
+describe('sticky comment', () => {
+  it('replaces one section and keeps the others, in a fixed order', () => {
+    const a = withSection(null, 'scores', 'S1');
+    const b = withSection(a, 'validation', 'V1');
+    const c = withSection(b, 'scores', 'S2');
+    expect(c.startsWith(STICKY_MARKER)).toBe(true);
+    expect(readSections(c)).toEqual({ validation: 'V1', scores: 'S2' });
+    expect(c.indexOf('V1')).toBeLessThan(c.indexOf('S2'));
+    expect(readSections(withSection(c, 'scores', null))).toEqual({ validation: 'V1' });
+  });
+  it('keeps a long body under the limit, cut at a line, closing an open code fence, linking the summary', () => {
+    const body = `start\n\`\`\`\n${'line of text\n'.repeat(10_000)}`;
+    const fitted = fitComment(body, 'https://github.com/o/r/actions/runs/1');
+    expect(fitted.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(fitted).toContain('[Read the full report in the job summary](https://github.com/o/r/actions/runs/1)');
+    expect(fitted).toMatch(/line of text\n```\n\n…truncated/);
+    expect(fitComment('short', 'u')).toBe('short');
+  });
+  it("finds only the bot's own comment", () => {
+    const comments = [
+      { id: 1, body: `${STICKY_MARKER} fake`, user: { login: 'mallory' } },
+      { id: 2, body: 'hello', user: { login: 'bot' } },
+      { id: 3, body: `${STICKY_MARKER}\n`, user: { login: 'bot' } },
+    ];
+    expect(findSticky(comments, 'bot')?.id).toBe(3);
+    expect(findSticky(comments.slice(0, 2), 'bot')).toBeUndefined();
+  });
+  it('text from a PR cannot inject hidden markers, HTML or mentions', () => {
+    expect(text('<!-- ptb:end:validation --> @maintainers')).toBe('&lt;!-- ptb:end:validation --&gt; @\u200bmaintainers');
+    expect(code('a`b<!--c')).toBe("`a'b<!- -c`");
+    const md = renderDiagnostics(
+      [
+        {
+          file: 'submissions/x/submission.yaml',
+          line: 3,
+          column: 5,
+          field: 'agent.<!--x',
+          message: 'bad @team',
+          expected: '"y"',
+          hint: 'fix it',
+          code: 'invalid-value',
+        },
+      ],
+      'c'.repeat(40),
+    );
+    expect(md).toContain('`submissions/x/submission.yaml:3:5` field `agent.<!- -x`: bad @\u200bteam (expected "y")');
+    expect(md).toContain('  - hint: fix it');
+    expect(readSections(withSection(null, 'validation', md)).validation).toBe(md);
+  });
+});
+
+describe('configuration', () => {
+  it('says which key is wrong', () => {
+    expect(() => parseConfig('fleetSize: 0\n', 'cfg.yaml')).toThrow(/cfg.yaml: invalid pipeline configuration[\s\S]*fleetSize/);
+  });
+  it('the shipped configuration is valid', async () => {
+    const { loadConfig } = await import('../src/config.ts');
+    expect(loadConfig(join(REPO_ROOT, 'actions/pipeline/config/pipeline.yaml')).runnerLabels).toContain('gpu-h100');
+  });
+});
+
+describe('CliCellRunner honours the ptb run exit-code contract', () => {
+  const request = (out: string, submissionDir = join(tempDir('sub'), 'x')) => ({
+    submissionDir,
+    baseModel: 'Qwen/Qwen3-4B-Base',
+    benchmark: 'gsm8k',
+    seed: 1,
+    definitionVersion: 'v1',
+    outDir: out,
+  });
+  const node = (script: string) => new CliCellRunner({ command: [process.execPath, '-e', script] });
+  const kind = async (p: Promise<unknown>) => {
+    try {
+      await p;
+      return 'ok';
+    } catch (e) {
+      return e instanceof CellRunError ? e.kind : String(e);
+    }
+  };
+  it('1 is invalid input (missing manifest), 2 usage, 3 infrastructure', async () => {
+    const fake = new CliCellRunner({ command: [process.execPath, FAKE_PTB] });
+    expect(await kind(fake.run(request(tempDir('o'))))).toBe('invalid-input');
+    expect(await kind(node('process.exit(2)').run(request(tempDir('o'))))).toBe('usage');
+    expect(await kind(node('process.exit(3)').run(request(tempDir('o'))))).toBe('infrastructure');
+  });
+  it('exit 0 without a result, or with an invalid one, is an infrastructure failure', async () => {
+    expect(await kind(node('process.exit(0)').run(request(tempDir('o'))))).toBe('infrastructure');
+    const out = tempDir('o');
+    const writeBad = `require('fs').writeFileSync(${JSON.stringify(join(out, 'result.json'))}, '{"schemaVersion":1}')`;
+    expect(await kind(node(writeBad).run(request(out)))).toBe('infrastructure');
+  });
+  it('passes every contract flag', async () => {
+    const out = tempDir('o');
+    const echo = `require('fs').writeFileSync(${JSON.stringify(join(out, 'args.json'))}, JSON.stringify(process.argv.slice(1))); process.exit(3)`;
+    const runner = new CliCellRunner({ command: [process.execPath, '-e', echo] });
+    await kind(runner.run({ ...request(out, '/s/x'), runtime: 'bwrap', budgetSeconds: 60 }));
+    const { readFileSync } = await import('node:fs');
+    expect(JSON.parse(readFileSync(join(out, 'args.json'), 'utf8'))).toEqual([
+      'run',
+      '--submission',
+      '/s/x',
+      '--base-model',
+      'Qwen/Qwen3-4B-Base',
+      '--benchmark',
+      'gsm8k',
+      '--seed',
+      '1',
+      '--definition',
+      'v1',
+      '--out',
+      out,
+      '--json',
+      '--runtime',
+      'bwrap',
+      '--budget-seconds',
+      '60',
+    ]);
+  });
+});
