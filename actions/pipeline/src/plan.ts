@@ -1,4 +1,4 @@
-import type { AgentManifest, BenchmarkDefinition } from '@ptb/core';
+import { type AgentManifest, type BenchmarkDefinition, capacityPlan, demandOf } from '@ptb/core';
 import type { PipelineConfig } from './config.ts';
 
 /** What approving a submission will cost and how long it will take, shown before anyone approves. */
@@ -21,12 +21,13 @@ export interface RunPlan {
   environment: string;
 }
 
-/** Pure: budget.hours x GPUs x cells; wall time in waves of the cells that can run at once. */
+/** Pure: the same capacity plan as `ptb plan`, on the GPUs this evaluation may use at once. */
 export function runPlan(def: BenchmarkDefinition, manifest: AgentManifest, config: PipelineConfig, cellsToRun?: number): RunPlan {
   const cellsPerRun = def.baseModels.length * def.benchmarks.length;
-  const cells = cellsToRun ?? cellsPerRun * manifest.runs;
+  const demand = demandOf(def, manifest.id, manifest.runs, config.overheadHours);
+  const cells = cellsToRun ?? demand.cells;
   const concurrent = Math.max(1, Math.min(config.fleetSize, config.maxParallel, cells));
-  const waves = Math.ceil(cells / concurrent);
+  const capacity = capacityPlan([{ ...demand, cells }], concurrent * def.budget.gpu.count);
   return {
     submissionId: manifest.id,
     definitionVersion: def.version,
@@ -41,8 +42,8 @@ export function runPlan(def: BenchmarkDefinition, manifest: AgentManifest, confi
     runnerLabels: config.runnerLabels,
     fleetSize: config.fleetSize,
     concurrent,
-    waves,
-    wallHours: waves * (def.budget.hours + config.overheadHours),
+    waves: capacity.waves,
+    wallHours: capacity.makespanHours,
     environment: config.environment,
   };
 }
