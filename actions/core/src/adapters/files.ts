@@ -6,8 +6,12 @@ import { parseDefinition } from '../definition-source.ts';
 import type { SourceFile, SubmissionSource, TreeCheck } from '../validation/submissions.ts';
 import { validateSubmissions } from '../validation/submissions.ts';
 
-/** Where the versioned benchmark definitions live (data, shipped with this package). */
-export const DEFINITIONS_DIR = fileURLToPath(new URL('../../definitions/', import.meta.url));
+/**
+ * Where the versioned benchmark definitions live (data, shipped with this package).
+ * PTB_DEFINITIONS_DIR points elsewhere, e.g. for a single-file bundle of `ptb` whose own
+ * location says nothing about where the repository is.
+ */
+export const DEFINITIONS_DIR = process.env.PTB_DEFINITIONS_DIR ?? fileURLToPath(new URL('../../definitions/', import.meta.url));
 
 export function listDefinitionVersions(dir = DEFINITIONS_DIR): string[] {
   return readdirSync(dir)
