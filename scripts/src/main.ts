@@ -4,10 +4,12 @@ import { importV1 } from './commands/import-v1.ts';
 import { leaderboard } from './commands/leaderboard.ts';
 import { newSubmission } from './commands/new.ts';
 import { plan } from './commands/plan.ts';
+import { run } from './commands/run.ts';
 import { schemas } from './commands/schemas.ts';
+import { slurmRun } from './commands/slurm-run.ts';
 import { validate } from './commands/validate.ts';
 
-export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas, plan];
+export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas, plan, run, slurmRun];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

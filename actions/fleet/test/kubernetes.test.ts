@@ -13,14 +13,17 @@ const DIR = fileURLToPath(new URL('../kubernetes/', import.meta.url));
 const HOOKS = readdirSync(fileURLToPath(new URL('../hooks/', import.meta.url)));
 const VALUES = join(DIR, 'gpu-h100.values.yaml');
 
-function variant(edit: (v: Record<string, any>) => void): string {
+// biome-ignore lint/suspicious/noExplicitAny: the edits reach into arbitrary parsed YAML
+type Values = Record<string, any>;
+
+function variant(edit: (v: Values) => void): string {
   const v = parse(readFileSync(VALUES, 'utf8'));
   edit(v);
   const file = join(mkdtempSync(join(tmpdir(), 'ptb-k8s-')), 'values.yaml');
   writeFileSync(file, stringify(v));
   return file;
 }
-const runner = (v: Record<string, any>) => v.template.spec.containers[0];
+const runner = (v: Values) => v.template.spec.containers[0];
 
 describe('the committed fleet configuration', () => {
   test('the GPU scale set values pass the Kubernetes schema and our rules', () => {
@@ -38,42 +41,42 @@ describe('the checks catch what must not ship', () => {
   test.each([
     [
       'two GPUs per runner',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         runner(v).resources.limits['nvidia.com/gpu'] = '2';
       },
       /must be 1/,
     ],
     [
       'an image by tag',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         runner(v).image = 'ghcr.io/x/runner:latest';
       },
       /pinned by digest/,
     ],
     [
       'no cleanup hook',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         runner(v).env = runner(v).env.filter((e: { name: string }) => e.name !== 'ACTIONS_RUNNER_HOOK_JOB_COMPLETED');
       },
       /job-completed/,
     ],
     [
       'privilege escalation',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         runner(v).securityContext.allowPrivilegeEscalation = true;
       },
       /must be false/,
     ],
     [
       'an added capability',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         runner(v).securityContext.capabilities.add = ['SYS_ADMIN'];
       },
       /must add none/,
     ],
     [
       'a label the workflow does not ask for',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         v.runnerScaleSetName = 'gpu';
         v.runnerScaleSetLabels = ['gpu'];
       },
@@ -81,21 +84,21 @@ describe('the checks catch what must not ship', () => {
     ],
     [
       'a typo in a values key',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         v.maxRunner = 3;
       },
       /Unrecognized key/,
     ],
     [
       'an invalid pod field value',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         runner(v).imagePullPolicy = 'Sometimes';
       },
       /imagePullPolicy/,
     ],
     [
       'min above max',
-      (v: Record<string, any>) => {
+      (v: Values) => {
         v.minRunners = 9;
       },
       /must not exceed maxRunners/,

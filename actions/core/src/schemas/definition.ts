@@ -30,6 +30,32 @@ export const EvalSettings = z.strictObject({
   judgeModel: z.string().optional().describe('Provider model id of the LLM judge, for llm-judge graders'),
 });
 
+/**
+ * How the verification stage scores a final model. The command runs in the evaluation
+ * sandbox (no network, model read-only); `{placeholders}` are filled by the harness so that
+ * decoding settings come from the definition, never from the model's own config.
+ */
+export const EvaluationSpec = z.strictObject({
+  runner: z
+    .enum(['inspect', 'command'])
+    .describe('inspect: `inspect eval <task>` with vLLM; command: the argv below, which must write an Inspect log'),
+  task: z.string().min(1).optional().describe('Inspect task, e.g. "inspect_evals/gsm8k" (runner: inspect)'),
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      'argv template (runner: command); placeholders {model} {evaluator} {logDir} {limit} {seed} {maxTokens} {temperature}',
+    ),
+  bundle: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .optional()
+    .describe('Evaluator files shipped with the harness (pristine copy mounted read-only as {evaluator})'),
+  seeds: z.array(z.number().int().min(0)).min(1).optional().describe('Verification seeds; the score is their mean'),
+  timeoutSeconds: z.number().int().positive().optional().describe('Wall-clock limit of one verification run'),
+});
+
 export const Benchmark = z.strictObject({
   id: Slug,
   name: z.string().min(1),
@@ -46,6 +72,7 @@ export const Benchmark = z.strictObject({
     .positive()
     .describe('Samples the agent-facing evaluate entry point scores unless --limit says otherwise'),
   eval: EvalSettings,
+  evaluation: EvaluationSpec.optional().describe('How verification runs; default: the Inspect task inspect_evals/<id>'),
 });
 
 const ScoresByBenchmark = z.record(z.string(), z.number().min(0).max(1));
@@ -126,3 +153,4 @@ export type BaseModel = z.infer<typeof BaseModel>;
 export type Benchmark = z.infer<typeof Benchmark>;
 export type BenchmarkDefinition = z.infer<typeof BenchmarkDefinition>;
 export type PenaltyReason = z.infer<typeof PenaltyReason>;
+export type EvaluationSpec = z.infer<typeof EvaluationSpec>;

@@ -42,6 +42,30 @@ const ImportedProvenance = z.strictObject({
 
 export const Provenance = z.discriminatedUnion('kind', [VerifiedProvenance, ImportedProvenance]);
 
+/** How the agent's run ended and what it used; written by the run engine (absent on imported results). */
+export const Execution = z.strictObject({
+  runtime: z.enum(['bwrap', 'docker', 'apptainer']),
+  agent: z.string().min(1).describe('Agent adapter that ran: a scaffold id, "baseline" or "script"'),
+  endReason: z
+    .enum(['agent-exited', 'time-limit', 'agent-error'])
+    .describe('agent-exited: it stopped by itself; time-limit: the harness killed the sandbox at the budget'),
+  exitCode: z.number().int().nullable(),
+  budgetSeconds: z.number().min(0),
+  outputTruncated: z.boolean().describe('The agent printed more than the trace keeps; the rest was dropped'),
+  evaluateCalls: z.number().int().min(0).describe('Calls to the agent-facing evaluate entry point'),
+  proxy: z.strictObject({
+    requests: z.number().int().min(0).describe('Requests through the egress proxy'),
+    denied: z.number().int().min(0),
+    llmRequests: z.number().int().min(0).describe('Requests through the credential-injecting LLM proxy'),
+    inputTokens: z.number().int().min(0),
+    outputTokens: z.number().int().min(0),
+    capReached: z.boolean(),
+  }),
+  overheadSeconds: z
+    .strictObject({ setup: z.number().min(0), teardown: z.number().min(0) })
+    .describe('Harness time before the agent started and after it ended (evaluator excluded)'),
+});
+
 /**
  * The result of one cell: one seed of one agent on one (base model, benchmark).
  * `score` is what the final model measured; the penalty policy decides what counts.
@@ -61,6 +85,7 @@ export const CellResult = z.strictObject({
   gpuHours: z.union([z.number().min(0), Unknown]),
   integrity: z.array(IntegrityFinding).default([]),
   provenance: Provenance,
+  execution: Execution.optional(),
 });
 
 /** All cells of one run (seed) of a submission: `submissions/<id>/results/run-<seed>.json`. */
@@ -110,4 +135,5 @@ export type RunResultsFile = z.infer<typeof RunResultsFile>;
 export type PublishedAggregateFile = z.infer<typeof PublishedAggregateFile>;
 export type ResultsFile = z.infer<typeof ResultsFile>;
 export type Provenance = z.infer<typeof Provenance>;
+export type Execution = z.infer<typeof Execution>;
 export { PenaltyReason };

@@ -1,0 +1,27 @@
+/** One line of squid's native access log. */
+export interface AccessEntry {
+  time: number;
+  client: string;
+  result: string;
+  status: number;
+  bytes: number;
+  method: string;
+  url: string;
+  raw: string;
+}
+
+/** Parses squid's native log format: `time elapsed client result/status bytes method url user hierarchy type`. */
+export function parseAccessLog(text: string): AccessEntry[] {
+  const out: AccessEntry[] = [];
+  for (const raw of text.split('\n')) {
+    const f = raw.trim().split(/\s+/);
+    if (f.length < 7) continue;
+    const [time, , client, codeStatus, bytes, method, url] = f as [string, string, string, string, string, string, string];
+    const [result, status] = codeStatus.split('/');
+    if (!result || Number.isNaN(Number(time))) continue;
+    out.push({ time: Number(time), client, result, status: Number(status), bytes: Number(bytes), method, url, raw: raw.trim() });
+  }
+  return out;
+}
+
+export const isDenied = (e: AccessEntry): boolean => e.result === 'TCP_DENIED' || e.status === 403;

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import type { DenyRule } from './policy.ts';
+import { squidConfig } from './squid-config.ts';
+
+export interface Egress {
+  /** Unix socket that the sandbox's bridge connects to; everything on it reaches squid. */
+  socketPath: string;
+  accessLogPath: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  if (!address || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+function proxyUser(): { uid: number; gid: number } | null {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('proxy:'));
+    if (!line) return null;
+    const [, , uid, gid] = line.split(':');
+    return { uid: Number(uid), gid: Number(gid) };
+  } catch {
+    return null;
+  }
+}
+
+async function waitForPort(port: number, deadlineMs: number, squid: ChildProcess, cacheLog: string): Promise<void> {
+  for (;;) {
+    if (squid.exitCode !== null)
+      throw new Error(
+        `squid exited (${squid.exitCode}) before listening: ${existsSync(cacheLog) ? readFileSync(cacheLog, 'utf8').slice(-2000) : ''}`,
+      );
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadlineMs) throw new Error(`squid did not listen on 127.0.0.1:${port} within the start timeout`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Starts a squid for one run (allow/deny from the definition) and a unix socket in front of
+ * it; the sandbox reaches the socket through its socat bridge, so squid is its only route out.
+ */
+export async function startEgress(dir: string, allow: readonly string[], deny: readonly DenyRule[]): Promise<Egress> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'squid.conf');
+  writeFileSync(conf, squidConfig({ port, dir, allow, deny }));
+  const accessLogPath = join(dir, 'access.log');
+  writeFileSync(accessLogPath, '');
+  // squid started as root switches to the `proxy` user: it must be able to write its logs.
+  const user = process.getuid?.() === 0 ? proxyUser() : null;
+  if (user) {
+    // squid must be able to reach its folder after dropping privileges: every parent needs o+x.
+    for (let d = dirname(dir); d !== dirname(d); d = dirname(d))
+      if ((statSync(d).mode & 0o001) === 0)
+        throw new Error(`squid (user proxy) cannot reach ${dir}: ${d} is not traversable by others (chmod o+x it)`);
+    chownSync(dir, user.uid, user.gid);
+    chownSync(accessLogPath, user.uid, user.gid);
+  }
+  const squid = spawn('squid', ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  let stderr = '';
+  squid.stderr?.on('data', (d) => {
+    stderr += String(d).slice(0, 4000);
+  });
+  const spawnError = new Promise<never>((_, reject) =>
+    squid.once('error', (e) => reject(new Error(`cannot start squid: ${e.message}`))),
+  );
+  try {
+    await Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]);
+  } catch (e) {
+    squid.kill('SIGKILL');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${stderr ? `\n${stderr}` : ''}`);
+  }
+  const socketPath = join(dir, 'proxy.sock');
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  return {
+    socketPath,
+    accessLogPath,
+    port,
+    stop: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      if (squid.exitCode === null) {
+        const exited = new Promise<void>((r) => squid.once('exit', () => r()));
+        // Log lines are written unbuffered as each request ends, and the sandbox is gone by now:
+        // squid's own shutdown (about 1 s of timers) is not worth waiting for.
+        squid.kill('SIGTERM');
+        const timer = setTimeout(() => squid.kill('SIGKILL'), 300);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

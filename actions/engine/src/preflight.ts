@@ -1,0 +1,153 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RuntimeKind } from './types.ts';
+
+/** The machine cannot run this cell (not the submission's fault): no result is written. */
+export class PreflightError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`preflight failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export const hasCommand = (cmd: string): boolean =>
+  spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+/** GPU device nodes to bind for GPU `index`: its own node plus the shared control nodes; empty without a GPU. */
+export function gpuDevices(index: number, dev = '/dev'): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dev).filter((n) => n.startsWith('nvidia'));
+  } catch {
+    return [];
+  }
+  if (!names.includes(`nvidia${index}`)) return [];
+  const shared = names.filter((n) => !/^nvidia\d+$/.test(n) && !n.startsWith('nvidia-caps'));
+  return [`${dev}/nvidia${index}`, ...shared.map((n) => `${dev}/${n}`)];
+}
+
+/**
+ * Paths under a read-only cache that hold something the agent must not read: an instruct
+ * checkpoint of the definition, or a denied dataset (plain `<org>/<name>` or the Hugging
+ * Face hub layout `models--org--name` / `datasets--org--name`, also under `hub/`).
+ */
+export function forbiddenInCache(cacheDir: string, instructIds: readonly string[], denyPatterns: readonly string[]): string[] {
+  const candidates: string[] = [];
+  for (const id of instructIds) {
+    const [org, name] = id.split('/');
+    if (!org || !name) continue;
+    candidates.push(
+      join(cacheDir, org, name),
+      join(cacheDir, `models--${org}--${name}`),
+      join(cacheDir, 'hub', `models--${org}--${name}`),
+    );
+  }
+  for (const p of denyPatterns) {
+    const m = /^huggingface\.co\/datasets\/([^/*]+)\/([^/*]+)/.exec(p);
+    if (!m) continue;
+    candidates.push(
+      join(cacheDir, 'datasets', m[1] as string, m[2] as string),
+      join(cacheDir, `datasets--${m[1]}--${m[2]}`),
+      join(cacheDir, 'hub', `datasets--${m[1]}--${m[2]}`),
+    );
+  }
+  return candidates.filter((c) => existsSync(c));
+}
+
+export interface PreflightInput {
+  runtime: RuntimeKind;
+  baseModelDir: string;
+  scratchDir: string;
+  minFreeDiskBytes: number;
+  gpuIndex: number;
+  requireGpu: boolean;
+  expectedGpuModel: string;
+  images: string[];
+  needs: string[];
+  /** A cache mounted read-only into the sandbox, checked for forbidden content. */
+  readOnlyCache?: { dir: string; instructIds: string[]; denyPatterns: string[] } | null;
+}
+
+export interface PreflightReport {
+  gpu: { name: string; memoryUsedMiB: number; utilization: number } | null;
+  freeDiskBytes: number;
+}
+
+/** Checks the machine before anything starts: runtime and tools, base model in the cache, disk, GPU idle, images present. */
+export function preflight(input: PreflightInput): PreflightReport {
+  const problems: string[] = [];
+  const tools = [input.runtime, ...input.needs];
+  for (const t of new Set(tools)) if (!hasCommand(t)) problems.push(`\`${t}\` is not installed or not on PATH`);
+  if (!existsSync(join(input.baseModelDir, 'config.json')))
+    problems.push(
+      `base model not in the cache: ${join(input.baseModelDir, 'config.json')} is missing (download it before the run)`,
+    );
+  let freeDiskBytes = 0;
+  try {
+    const s = statfsSync(input.scratchDir);
+    freeDiskBytes = s.bavail * s.bsize;
+    if (freeDiskBytes < input.minFreeDiskBytes)
+      problems.push(
+        `only ${(freeDiskBytes / 2 ** 30).toFixed(1)} GiB free in ${input.scratchDir}; need ${(input.minFreeDiskBytes / 2 ** 30).toFixed(1)} GiB`,
+      );
+  } catch (e) {
+    problems.push(`cannot read free disk space of ${input.scratchDir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let gpu: PreflightReport['gpu'] = null;
+  if (hasCommand('nvidia-smi')) {
+    try {
+      const line = execFileSync(
+        'nvidia-smi',
+        ['-i', String(input.gpuIndex), '--query-gpu=name,memory.used,utilization.gpu', '--format=csv,noheader,nounits'],
+        { encoding: 'utf8', timeout: 15_000 },
+      ).trim();
+      const [name = '', used = '0', util = '0'] = line.split(',').map((s) => s.trim());
+      gpu = { name, memoryUsedMiB: Number(used), utilization: Number(util) };
+      const want =
+        input.expectedGpuModel
+          .toLowerCase()
+          .replace(/nvidia\s*/, '')
+          .split(/\s+/)[0] ?? '';
+      if (want && !name.toLowerCase().includes(want))
+        problems.push(`GPU ${input.gpuIndex} is a ${name}; the definition needs ${input.expectedGpuModel}`);
+      if (gpu.memoryUsedMiB > 1024 || gpu.utilization > 5)
+        problems.push(`GPU ${input.gpuIndex} is busy (${gpu.memoryUsedMiB} MiB used, ${gpu.utilization}% utilisation)`);
+    } catch (e) {
+      problems.push(`nvidia-smi failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  } else if (input.requireGpu)
+    problems.push('no GPU: nvidia-smi is not available (set PTB_REQUIRE_GPU=0 for CPU-only test runs)');
+  for (const image of input.images) {
+    const inspect =
+      input.runtime === 'docker'
+        ? spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' })
+        : { status: existsSync(image) ? 0 : 1 };
+    if (inspect.status !== 0) problems.push(`image not present on this machine: ${image}`);
+  }
+  if (input.readOnlyCache) {
+    const { dir, instructIds, denyPatterns } = input.readOnlyCache;
+    if (!existsSync(dir)) problems.push(`read-only cache ${dir} does not exist`);
+    for (const hit of forbiddenInCache(dir, instructIds, denyPatterns))
+      problems.push(`the read-only cache holds something the agent must not read: ${hit} (remove it or use another cache)`);
+  }
+  if (problems.length > 0) throw new PreflightError(problems);
+  return { gpu, freeDiskBytes };
+}
+
+/** Pids of compute processes on a GPU (nvidia-smi), to check that a run left it clean. */
+export function gpuComputePids(index: number): number[] {
+  if (!hasCommand('nvidia-smi')) return [];
+  try {
+    return execFileSync('nvidia-smi', ['-i', String(index), '--query-compute-apps=pid', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}

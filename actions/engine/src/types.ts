@@ -1,0 +1,42 @@
+import type { AgentManifest, ResolvedDefinition } from '@ptb/core';
+
+export type RuntimeKind = 'bwrap' | 'docker' | 'apptainer';
+
+/** Runs a given script instead of the manifest's scaffold (tests, reference recipes), or hands back the base model. */
+export type AgentOverride = { kind: 'baseline' } | { kind: 'script'; path: string };
+
+/** One cell to run: the contract between the pipeline (or `ptb run`) and the engine. */
+export interface CellRequest {
+  submissionDir: string;
+  manifest: AgentManifest;
+  definition: ResolvedDefinition;
+  baseModel: string;
+  benchmark: string;
+  seed: number;
+  runtime: RuntimeKind;
+  outDir: string;
+  budgetSeconds?: number;
+  /** Where base models live: `<dir>/<org>/<name>/` (default: $PTB_MODEL_CACHE or ~/.cache/ptb/models). */
+  modelCacheDir?: string;
+  agent?: AgentOverride;
+  /** A cache (pip wheels, Hugging Face hub) mounted read-only at /cache (default: $PTB_READONLY_CACHE); refused if it holds instruct checkpoints or denied datasets. */
+  readOnlyCacheDir?: string;
+  /** Keep the workspace after the run (default: removed). */
+  keepWorkspace?: boolean;
+  /** Seconds between SIGTERM and SIGKILL at the time limit (default 10). */
+  graceSeconds?: number;
+  /** Provider base URLs for the credential proxy (tests point these at a local server). */
+  llmUpstreams?: Partial<Record<LlmProvider, string>>;
+  /** Real provider keys; default: read from the harness environment. Never enter the sandbox. */
+  llmKeys?: Partial<Record<LlmProvider, string>>;
+  /** Per-run cap of LLM proxy use. */
+  llmCap?: { maxRequests?: number; maxTokens?: number };
+  /** Minimum seconds between two calls of the agent-facing evaluate entry point (default 30). */
+  evaluateMinIntervalSeconds?: number;
+  /** Optional LLM judge over the trace and code (off by default), called through the credential proxy. */
+  judge?: { provider: 'anthropic' | 'openai'; model: string; votes: number };
+  /** Called with timing marks; used by the overhead benchmark. */
+  onMark?: (name: string, atMs: number) => void;
+}
+
+export type LlmProvider = 'anthropic' | 'openai' | 'google' | 'openrouter';

@@ -1,0 +1,39 @@
+import { inflateRawSync } from 'node:zlib';
+
+/**
+ * Reads the members of a zip archive (Inspect's `.eval` log format) from memory: the end of
+ * central directory record, then each central entry and its local header. Stored and
+ * deflated members only, which is what Inspect writes.
+ */
+export function readZip(buf: Buffer): Map<string, Buffer> {
+  const EOCD = 0x06054b50;
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip archive (no end of central directory record)');
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const out = new Map<string, Buffer>();
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error('corrupt zip central directory');
+    const method = buf.readUInt16LE(at + 10);
+    const compressed = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString('utf8', at + 46, at + 46 + nameLen);
+    at += 46 + nameLen + extraLen + commentLen;
+    if (buf.readUInt32LE(local) !== 0x04034b50) throw new Error(`corrupt zip local header for ${name}`);
+    const dataStart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(dataStart, dataStart + compressed);
+    if (method === 0) out.set(name, Buffer.from(raw));
+    else if (method === 8) out.set(name, inflateRawSync(raw));
+    else throw new Error(`zip member ${name} uses unsupported compression method ${method}`);
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CellResult } from '@ptb/core';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { Io } from '../../../scripts/src/cli-kit.ts';
+import { main } from '../../../scripts/src/main.ts';
+import { cleanupTempDirs, HONEST_MODEL, MODEL_CACHE, submissionDir, tempDir, writeScript } from './helpers.ts';
+
+afterAll(cleanupTempDirs);
+
+async function ptb(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), cwd: process.cwd(), isTTY: false };
+  const code = await main(argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const cell = (sub: string, extra: string[] = []) => [
+  'run',
+  '--submission',
+  sub,
+  '--base-model',
+  'ptb-ci/adder-base',
+  '--benchmark',
+  'ci-add',
+  '--seed',
+  '1',
+  '--definition',
+  'v0-ci',
+  '--model-cache',
+  MODEL_CACHE,
+  ...extra,
+];
+
+describe('ptb run', () => {
+  test('runs a cell, writes result.json and logs, prints the CellResult with --json, exits 0', async () => {
+    const out = join(tempDir('cli'), 'cell');
+    const r = await ptb(
+      cell(submissionDir(), ['--out', out, '--budget-seconds', '20', '--agent', `script:${writeScript(HONEST_MODEL)}`, '--json']),
+    );
+    expect(r.err).toMatch(/^scored: ptb-ci\/adder-base x ci-add seed 1: score 100\.0%/m);
+    expect(r.code).toBe(0);
+    const printed = CellResult.parse(JSON.parse(r.out));
+    expect(CellResult.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')))).toEqual(printed);
+    expect(printed.score?.value).toBe(1);
+    for (const f of ['agent-trace.jsonl', 'proxy-access.log', 'evaluator.log'])
+      expect(readFileSync(join(out, 'logs', f))).toBeTruthy();
+  }, 60_000);
+
+  test('usage errors exit 2', async () => {
+    expect((await ptb(['run'])).code).toBe(2);
+    expect((await ptb([...cell(submissionDir()), '--runtime', 'podman'])).code).toBe(2);
+    expect((await ptb([...cell(submissionDir()), '--agent', 'nonsense'])).code).toBe(2);
+    const seed = cell(submissionDir());
+    seed[8] = '0';
+    const r = await ptb(seed);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--seed/);
+  });
+
+  test('invalid input exits 1: a broken manifest (file:line), an unknown model or benchmark, an unknown definition', async () => {
+    const bad = submissionDir();
+    writeFileSync(join(bad, 'submission.yaml'), 'id: test-agent\nagent: [unclosed\n');
+    const r1 = await ptb(cell(bad));
+    expect(r1.code).toBe(1);
+    expect(r1.err).toMatch(/submission\.yaml:\d+:\d+/);
+    const model = cell(submissionDir());
+    model[4] = 'Qwen/Qwen3-4B-Base';
+    const r2 = await ptb(model);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toMatch(/base model "Qwen\/Qwen3-4B-Base" is not in definition v0-ci/);
+    const bench = cell(submissionDir());
+    bench[6] = 'gsm8k';
+    expect((await ptb(bench)).err).toMatch(/benchmark "gsm8k" is not in definition v0-ci/);
+    const def = cell(submissionDir());
+    def[10] = 'v99';
+    expect((await ptb(def)).code).toBe(1);
+  });
+
+  test('infrastructure failure exits 3 and writes no result: the base model is not in the cache', async () => {
+    const out = join(tempDir('cli-pre'), 'cell');
+    const args = cell(submissionDir(), ['--out', out]);
+    args[12] = tempDir('empty-cache');
+    const r = await ptb(args);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/preflight failed:[\s\S]*base model not in the cache/);
+    expect(() => readFileSync(join(out, 'result.json'))).toThrow();
+  });
+
+  test('docker without images pinned by digest is refused before anything runs', async () => {
+    const r = await ptb([...cell(submissionDir()), '--runtime', 'docker']);
+    expect([1, 3]).toContain(r.code);
+    expect(r.err).toMatch(/docker|PTB_AGENT_IMAGE/);
+  });
+});
