@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The engine package folder (bundles, images) and the harness's default model cache. */
-export const ENGINE_DIR = fileURLToPath(new URL('../', import.meta.url));
+// PTB_ENGINE_DIR: for a single-file bundle of ptb, whose own location is not the package's.
+export const ENGINE_DIR = process.env.PTB_ENGINE_DIR ?? fileURLToPath(new URL('../', import.meta.url));
 export const BUNDLES_DIR = join(ENGINE_DIR, 'bundles');
 
 export const defaultModelCache = (env: NodeJS.ProcessEnv = process.env): string =>

@@ -64,6 +64,8 @@ export interface PreflightInput {
   gpuIndex: number;
   requireGpu: boolean;
   expectedGpuModel: string;
+  /** Further GPU models the definition accepts. */
+  acceptedGpuModels?: string[];
   images: string[];
   needs: string[];
   /** A cache mounted read-only into the sandbox, checked for forbidden content. */
@@ -105,13 +107,16 @@ export function preflight(input: PreflightInput): PreflightReport {
       ).trim();
       const [name = '', used = '0', util = '0'] = line.split(',').map((s) => s.trim());
       gpu = { name, memoryUsedMiB: Number(used), utilization: Number(util) };
-      const want =
-        input.expectedGpuModel
+      // "NVIDIA H100 80GB" -> "h100": the family must appear in the name nvidia-smi reports.
+      const family = (model: string) =>
+        model
           .toLowerCase()
           .replace(/nvidia\s*/, '')
           .split(/\s+/)[0] ?? '';
-      if (want && !name.toLowerCase().includes(want))
-        problems.push(`GPU ${input.gpuIndex} is a ${name}; the definition needs ${input.expectedGpuModel}`);
+      const models = [input.expectedGpuModel, ...(input.acceptedGpuModels ?? [])];
+      const wanted = models.map(family).filter(Boolean);
+      if (wanted.length > 0 && !wanted.some((w) => name.toLowerCase().includes(w)))
+        problems.push(`GPU ${input.gpuIndex} is a ${name}; the definition needs ${models.join(' or ')}`);
       if (gpu.memoryUsedMiB > 1024 || gpu.utilization > 5)
         problems.push(`GPU ${input.gpuIndex} is busy (${gpu.memoryUsedMiB} MiB used, ${gpu.utilization}% utilisation)`);
     } catch (e) {

@@ -32,7 +32,7 @@ import { harnessCommit, imageReference } from './provenance.ts';
 import { makeRedactor, secretsInEnv } from './redact.ts';
 import { type Cgroup, createCgroup } from './sandbox/cgroup.ts';
 import { type RuntimeContext, sandboxArgv } from './sandbox/runtime.ts';
-import { INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec } from './sandbox/spec.ts';
+import { EXEC_MARKER, INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec, toolchain } from './sandbox/spec.ts';
 import { type SuperviseResult, supervise } from './sandbox/supervise.ts';
 import type { CellRequest } from './types.ts';
 import { evaluationOf, verificationSeeds } from './verify/evaluation.ts';
@@ -141,7 +141,9 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
   const agentImage = req.manifest.agent.image ?? env.PTB_AGENT_IMAGE ?? null;
   const evalImage = env.PTB_EVAL_IMAGE ?? null;
   const readOnlyCache = req.readOnlyCacheDir ?? env.PTB_READONLY_CACHE ?? null;
-  const needs = req.runtime === 'bwrap' ? ['squid', 'socat', 'python3'] : ['squid'];
+  // A definition that allows no egress runs with no proxy at all: the sandbox has loopback only.
+  const egressAllowed = def.network.allow.length > 0;
+  const needs = [...(egressAllowed ? ['squid'] : []), ...(req.runtime === 'bwrap' ? ['socat', 'python3'] : [])];
   if (evaluation.runner === 'inspect' && req.runtime === 'bwrap') needs.push('inspect');
   preflight({
     runtime: req.runtime,
@@ -151,6 +153,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     gpuIndex,
     requireGpu: env.PTB_REQUIRE_GPU === '1',
     expectedGpuModel: def.budget.gpu.model,
+    acceptedGpuModels: def.budget.gpu.accept ?? [],
     images: req.runtime === 'bwrap' ? [] : [agentImage, evalImage].filter((x): x is string => Boolean(x)),
     needs,
     readOnlyCache: readOnlyCache
@@ -258,7 +261,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
           : { ok: false, error: out.reason, seconds: out.seconds };
       },
     });
-    egress = await startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny);
+    egress = egressAllowed ? await startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny) : null;
 
     // The agent and how to start it.
     let launch: AgentLaunch;
@@ -290,22 +293,27 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       readFileSync(join(ws, 'timer.sh'), 'utf8').replace(/^deadline=\d+$/m, `deadline=${Math.ceil(deadlineMs / 1000)}`),
     );
     protectedBefore.set('timer.sh', await fileSha256(join(ws, 'timer.sh')));
+    const tools = toolchain(env);
     const spec = (argv: string[]): SandboxSpec => ({
       argv,
       cwd: INSIDE.workspace,
       env: {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
+        PATH: tools.path,
         HOME: `${INSIDE.workspace}/.home`,
         TMPDIR: '/tmp',
         LANG: 'C.UTF-8',
-        HTTP_PROXY: proxyUrl,
-        HTTPS_PROXY: proxyUrl,
-        http_proxy: proxyUrl,
-        https_proxy: proxyUrl,
-        // Only the LLM bridge on 127.0.0.1 bypasses squid; every host name goes through it.
-        NO_PROXY: '127.0.0.1',
-        no_proxy: '127.0.0.1',
-        NODE_USE_ENV_PROXY: '1',
+        ...(egress
+          ? {
+              HTTP_PROXY: proxyUrl,
+              HTTPS_PROXY: proxyUrl,
+              http_proxy: proxyUrl,
+              https_proxy: proxyUrl,
+              // Only the LLM bridge on 127.0.0.1 bypasses squid; every host name goes through it.
+              NO_PROXY: '127.0.0.1',
+              no_proxy: '127.0.0.1',
+              NODE_USE_ENV_PROXY: '1',
+            }
+          : {}),
         HF_HOME: `${INSIDE.workspace}/.home/hf`,
         PTB_BASE_MODEL: INSIDE.baseModel,
         PTB_DEADLINE: String(Math.ceil(deadlineMs / 1000)),
@@ -326,14 +334,15 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         { host: baseModelDir, target: INSIDE.baseModel, mode: 'ro' },
         { host: harness, target: INSIDE.harness, mode: 'ro' },
         ...(readOnlyCache ? [{ host: readOnlyCache, target: INSIDE.cache, mode: 'ro' as const }] : []),
+        ...tools.mounts,
       ],
       sockets: [
-        { host: (egress as Egress).socketPath, target: `${INSIDE.run}/proxy.sock`, mode: 'rw' },
+        ...(egress ? [{ host: egress.socketPath, target: `${INSIDE.run}/proxy.sock`, mode: 'rw' as const }] : []),
         { host: join(sock, 'llm.sock'), target: `${INSIDE.run}/llm.sock`, mode: 'rw' },
         { host: join(sock, 'eval.sock'), target: `${INSIDE.run}/eval.sock`, mode: 'rw' },
       ],
       bridges: [
-        { port: PROXY_PORT, socket: `${INSIDE.run}/proxy.sock` },
+        ...(egress ? [{ port: PROXY_PORT, socket: `${INSIDE.run}/proxy.sock` }] : []),
         { port: LLM_PORT, socket: `${INSIDE.run}/llm.sock` },
       ],
       gpus,
@@ -353,6 +362,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       traceChunks.length = 0;
     };
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
+      if (line === EXEC_MARKER) return;
       const clean = redact(line);
       let event: unknown;
       if (launch.trace === 'jsonl' && stream === 'stdout' && clean.startsWith('{')) {
@@ -407,7 +417,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     const leftovers = runs.flatMap((r) => r.leftovers);
 
     // squid's shutdown (up to 0.3 s) runs beside the verification.
-    const egressStopped = (egress as Egress).stop();
+    const egressStopped = egress?.stop();
     await (evalService as EvalService).stop();
     evalService = null;
     const judged: IntegrityFinding[] = [];
@@ -511,7 +521,8 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     await egressStopped;
     egress = null;
     // Connections that closed before sending a request (e.g. the start-up probe) are not requests.
-    const access = parseAccessLog(readFileSync(join(scratch, 'egress', 'access.log'), 'utf8')).filter(
+    const accessLog = join(scratch, 'egress', 'access.log');
+    const access = parseAccessLog(existsSync(accessLog) ? readFileSync(accessLog, 'utf8') : '').filter(
       (e) => !e.url.startsWith('error:transaction-end-before-headers'),
     );
     writeFileSync(join(logs, 'proxy-access.log'), redact(access.map((e) => e.raw).join('\n')) + (access.length ? '\n' : ''));

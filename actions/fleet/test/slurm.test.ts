@@ -1,6 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { batchScript, parseJobStatus, runOnSlurm, type SlurmJob, slurmCli } from '../src/slurm.ts';
 import { type SlurmCluster, startSlurm } from './slurm-cluster.ts';
@@ -107,4 +109,88 @@ describe('a real single-node Slurm', () => {
     }
     expect(alive).toBe(false);
   }, 60_000);
+});
+
+describe('ptb slurm-run: a cell handed to a real Slurm, the engine inside the job', () => {
+  let cluster: SlurmCluster;
+  beforeAll(async () => {
+    cluster = await startSlurm();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const repo = fileURLToPath(new URL('../../../', import.meta.url));
+  const bin = join(repo, 'node_modules', '.bin');
+  const slurmRun = (args: string[], signalAfterMs?: number) =>
+    new Promise<{ code: number | null; out: string; err: string }>((done) => {
+      const p = spawn(join(bin, 'ptb'), ['slurm-run', ...args], {
+        cwd: repo,
+        env: { ...cluster.env, PATH: `${bin}:${process.env.PATH}` },
+      });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      p.stderr.on('data', (d) => {
+        err += String(d);
+      });
+      if (signalAfterMs !== undefined) setTimeout(() => p.kill('SIGTERM'), signalAfterMs);
+      p.on('exit', (code) => done({ code, out, err }));
+    });
+
+  function agentScript(body: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-agent-'));
+    writeFileSync(join(dir, 'agent.sh'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return join(dir, 'agent.sh');
+  }
+  const cellArgs = (out: string, script: string, budget: number) => [
+    '--definition',
+    'v0-ci',
+    '--submission',
+    'actions/engine/gpu-smoke/gpu-smoke-agent',
+    '--base-model',
+    'ptb-ci/adder-base',
+    '--benchmark',
+    'ci-add',
+    '--seed',
+    '1',
+    '--model-cache',
+    'actions/engine/test/fixtures/model-cache',
+    '--agent',
+    `script:${script}`,
+    '--budget-seconds',
+    String(budget),
+    '--gpus',
+    '0',
+    '--cpus',
+    '1',
+    '--memory-gb',
+    '1',
+    '--poll-seconds',
+    '0.2',
+    '--out',
+    out,
+  ];
+
+  test('the job runs `ptb run` in its sandbox and the result comes back', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ptb-slurm-cell-'));
+    const script = agentScript(`cp /models/base/config.json /models/base/tokenizer.json final_model/
+printf '{"program": "sum"}' > final_model/model.json`);
+    const r = await slurmRun(cellArgs(out, script, 30));
+    expect(r.err).toMatch(/slurm job \d+: (PENDING|RUNNING)/);
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out);
+    expect(result.status).toBe('scored');
+    expect(result.score.value).toBe(1);
+    expect(readFileSync(join(out, 'job.sh'), 'utf8')).toMatch(/#SBATCH --time=1:01:00/);
+  }, 120_000);
+
+  test('stopping the runner step cancels the job; no result is claimed', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ptb-slurm-cell-'));
+    const r = await slurmRun(cellArgs(out, agentScript('sleep 120'), 300), 4000);
+    expect(r.err).toMatch(/ended CANCELLED without writing/);
+    expect(r.code).toBe(3);
+  }, 120_000);
 });

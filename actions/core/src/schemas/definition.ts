@@ -112,6 +112,10 @@ export const BenchmarkDefinition = z
         model: z.string().min(1),
         memoryGB: z.number().int().positive(),
         count: z.number().int().positive(),
+        accept: z
+          .array(z.string().min(1))
+          .optional()
+          .describe('Other GPUs preflight accepts (e.g. "NVIDIA H200" for a runner acceptance test); never for leaderboard runs'),
       }),
     }),
     baseModels: z.array(BaseModel).min(1),

@@ -49,6 +49,9 @@ export const INSIDE = {
 export const PROXY_PORT = 3128;
 export const LLM_PORT = 4000;
 
+/** Printed by the sandbox's first process just before it hands over to the agent; never kept in the trace. */
+export const EXEC_MARKER = 'ptb-sandbox: starting the agent';
+
 /** Shell run as the sandbox's first process: starts the socat bridges, waits until they listen, then execs the command. */
 export function bridgeInit(bridges: readonly Bridge[]): string[] {
   if (bridges.length === 0) return [];
@@ -63,6 +66,24 @@ export function bridgeInit(bridges: readonly Bridge[]): string[] {
       `i=0; until grep -q ':${hex} 00000000:0000 0A' /proc/net/tcp; do i=$((i+1)); [ $i -lt 500 ] || exit 97; sleep 0.01; done`,
     );
   }
+  // The harness's part ends here: the marker times the overhead apart from the agent's own start-up.
+  lines.push(`echo '${EXEC_MARKER}' >&2`);
   lines.push('exec "$@"');
   return ['/bin/sh', '-c', lines.join('\n'), 'ptb-init'];
+}
+
+/**
+ * Host software the sandboxes need beyond /usr: e.g. a Python environment with PyTorch
+ * (/opt/torch/.venv) or a driver folder. PTB_SANDBOX_TOOLCHAIN lists them (colon-separated);
+ * each is bound read-only at the same path and its bin/ goes first on PATH.
+ */
+export function toolchain(env: NodeJS.ProcessEnv = process.env): { mounts: Mount[]; path: string } {
+  const dirs = (env.PTB_SANDBOX_TOOLCHAIN ?? '')
+    .split(':')
+    .map((d) => d.trim())
+    .filter((d) => d.startsWith('/'));
+  return {
+    mounts: dirs.map((d) => ({ host: d, target: d, mode: 'ro' as const })),
+    path: [...dirs.map((d) => `${d}/bin`), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+  };
 }

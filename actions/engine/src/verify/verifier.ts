@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Benchmark } from '@ptb/core';
 import { PLACEHOLDER_KEY } from '../egress/llm-proxy.ts';
 import { type RuntimeContext, sandboxArgv } from '../sandbox/runtime.ts';
-import { INSIDE, LLM_PORT, type Mount, type SandboxSpec } from '../sandbox/spec.ts';
+import { INSIDE, LLM_PORT, type Mount, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
 import { supervise } from '../sandbox/supervise.ts';
 import { evaluationArgv, evaluationOf } from './evaluation.ts';
 import { type InspectSummary, newestLog, readInspectLog } from './inspect-log.ts';
@@ -38,13 +38,15 @@ export function verificationSpec(input: VerifyInput, logs: string, tmp: string):
     { host: logs, target: INSIDE.logs, mode: 'rw' },
   ];
   if (input.evaluatorDir) mounts.push({ host: input.evaluatorDir, target: INSIDE.evaluator, mode: 'ro' });
+  const tools = toolchain();
+  mounts.push(...tools.mounts);
   const grader = input.benchmark.eval.grader === 'llm-judge' && input.graderSocket ? input.graderSocket : null;
   const llm = `http://127.0.0.1:${LLM_PORT}`;
   return {
     argv: evaluationArgv(input.benchmark, { limit: input.limit, seed: input.seed }),
     cwd: '/tmp',
     env: {
-      PATH: '/usr/local/bin:/usr/bin:/bin',
+      PATH: tools.path,
       HOME: '/tmp',
       LANG: 'C.UTF-8',
       PYTHONDONTWRITEBYTECODE: '1',
