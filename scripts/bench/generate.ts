@@ -30,8 +30,8 @@ export function generateSubmissions(root: string, def: ResolvedDefinition, count
       ].join('\n'),
     );
     for (let seed = 1; seed <= runs; seed++) {
-      const cells = def.baseModels.flatMap((m) =>
-        def.benchmarks.map((b) => ({
+      const cells = def.baseModels.flatMap((m, mi) =>
+        def.benchmarks.map((b, bi) => ({
           schemaVersion: 1,
           submissionId: id,
           manifestSha256: 'unknown',
@@ -56,7 +56,7 @@ export function generateSubmissions(root: string, def: ResolvedDefinition, count
             runner: 'bench',
             startedAt: '2026-01-01T00:00:00Z',
             finishedAt: '2026-01-01T10:00:00Z',
-            links: [],
+            links: mi === 0 && bi === 0 ? [{ label: 'agent trace', url: `https://example.org/traces/${id}/${seed}` }] : [],
           },
         })),
       );

@@ -298,3 +298,31 @@ test('Lighthouse: performance, accessibility, best practices and SEO at least 95
   console.log(`lighthouse ${JSON.stringify(scores)}`);
   for (const [category, score] of Object.entries(scores)) expect(score, category).toBeGreaterThanOrEqual(95);
 }, 120_000);
+
+describe('verified results (generated data)', () => {
+  test('a verified submission shows its provenance, harness and trace links', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { generateSubmissions } = await import('../../scripts/bench/generate.ts');
+    const root = mkdtempSync(join(tmpdir(), 'ptb-site-verified-'));
+    generateSubmissions(root, def, 3, 2);
+    const out = buildSite('/', { PTB_DATA_ROOT: root });
+    const started = await startServer({ dir: out, base: '/' });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${started.url}submissions/generated-agent-0001/`);
+      const text = (await page.textContent('main')) ?? '';
+      expect(text).toContain('Run and verified by this project');
+      expect(text).toMatch(/Harness\s*commit aaaaaaaaaaaa/);
+      await page.locator('summary', { hasText: 'Traces and logs' }).first().click();
+      expect(await page.locator('a[href="https://example.org/traces/generated-agent-0001/1"]').count()).toBe(1);
+      await page.goto(started.url);
+      expect(await page.locator('#leaderboard tbody.agents tr').count()).toBe(3);
+      expect(await page.locator('#leaderboard .badge.verified').count()).toBe(3);
+    } finally {
+      started.server.close();
+      rmSync(out, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -7,7 +7,9 @@ import { runOnSlurm, slurmCli } from '@ptb/fleet/slurm';
 import { type Command, EXIT, UsageError } from '../cli-kit.ts';
 
 /** This very command line: the source entry, or the single-file bundle when running from one. */
-const PTB = /ptb\.(ts|mjs)$/.test(process.argv[1] ?? '') ? (process.argv[1] as string) : fileURLToPath(new URL('../ptb.ts', import.meta.url));
+const PTB = /ptb\.(ts|mjs)$/.test(process.argv[1] ?? '')
+  ? (process.argv[1] as string)
+  : fileURLToPath(new URL('../ptb.ts', import.meta.url));
 /** `ptb run` options passed through to the job unchanged. */
 const PASSED = [
   'submission',
