@@ -16,18 +16,16 @@ test('toolchain folders are bound read-only at their own path, their bin/ first 
   expect(toolchain({}).path).toBe('/usr/local/bin:/usr/bin:/bin');
 });
 
-test(
-  'a definition that allows no egress runs without a proxy: no proxy variables, nothing listening, a toolchain on PATH',
-  async () => {
-    const tools = tempDir('toolchain');
-    mkdirSync(join(tools, 'bin'));
-    writeFileSync(join(tools, 'bin', 'ptb-tool'), '#!/bin/sh\necho TOOLCHAIN-OK\n', { mode: 0o755 });
-    const definition = { ...CI_DEFINITION, network: { allow: [], deny: [] } };
-    const previous = process.env.PTB_SANDBOX_TOOLCHAIN;
-    process.env.PTB_SANDBOX_TOOLCHAIN = tools;
-    try {
-      const { result, traceText } = await runScriptCell(
-        `echo "PROXY=[\${HTTPS_PROXY:-}\${HTTP_PROXY:-}]"
+test('a definition that allows no egress runs without a proxy: no proxy variables, nothing listening, a toolchain on PATH', async () => {
+  const tools = tempDir('toolchain');
+  mkdirSync(join(tools, 'bin'));
+  writeFileSync(join(tools, 'bin', 'ptb-tool'), '#!/bin/sh\necho TOOLCHAIN-OK\n', { mode: 0o755 });
+  const definition = { ...CI_DEFINITION, network: { allow: [], deny: [] } };
+  const previous = process.env.PTB_SANDBOX_TOOLCHAIN;
+  process.env.PTB_SANDBOX_TOOLCHAIN = tools;
+  try {
+    const { result, traceText } = await runScriptCell(
+      `echo "PROXY=[\${HTTPS_PROXY:-}\${HTTP_PROXY:-}]"
 ptb-tool
 python3 -c "
 import socket
@@ -37,19 +35,17 @@ except OSError: print('PROXY-PORT-CLOSED')
 "
 touch ${tools}/written 2>/dev/null && echo TOOLCHAIN-WRITABLE || echo TOOLCHAIN-READ-ONLY
 ${HONEST_MODEL}`,
-        { definition },
-      );
-      expect(traceText).toContain('PROXY=[]');
-      expect(traceText).toContain('TOOLCHAIN-OK');
-      expect(traceText).toContain('PROXY-PORT-CLOSED');
-      expect(traceText).toContain('TOOLCHAIN-READ-ONLY');
-      expect(result.status).toBe('scored');
-      expect(result.score?.value).toBe(1);
-      expect(result.execution?.proxy.requests).toBe(0);
-    } finally {
-      if (previous === undefined) delete process.env.PTB_SANDBOX_TOOLCHAIN;
-      else process.env.PTB_SANDBOX_TOOLCHAIN = previous;
-    }
-  },
-  120_000,
-);
+      { definition },
+    );
+    expect(traceText).toContain('PROXY=[]');
+    expect(traceText).toContain('TOOLCHAIN-OK');
+    expect(traceText).toContain('PROXY-PORT-CLOSED');
+    expect(traceText).toContain('TOOLCHAIN-READ-ONLY');
+    expect(result.status).toBe('scored');
+    expect(result.score?.value).toBe(1);
+    expect(result.execution?.proxy.requests).toBe(0);
+  } finally {
+    if (previous === undefined) delete process.env.PTB_SANDBOX_TOOLCHAIN;
+    else process.env.PTB_SANDBOX_TOOLCHAIN = previous;
+  }
+}, 120_000);
