@@ -7,6 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { batchScript, parseJobStatus, runOnSlurm, type SlurmJob, slurmCli } from '../src/slurm.ts';
 import { type SlurmCluster, startSlurm } from './slurm-cluster.ts';
 
+// One real cluster for the whole file: starting slurmctld and slurmd takes seconds.
+let cluster: SlurmCluster;
+beforeAll(async () => {
+  cluster = await startSlurm();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
 const job = (over: Partial<SlurmJob>): SlurmJob => ({
   name: 'ptb-test',
   command: ['true'],
@@ -44,14 +53,6 @@ describe('batch script (data)', () => {
 });
 
 describe('a real single-node Slurm', () => {
-  let cluster: SlurmCluster;
-  beforeAll(async () => {
-    cluster = await startSlurm();
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
   test('runs a job to completion and its output lands where asked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
     const status = await runOnSlurm(
@@ -112,14 +113,6 @@ describe('a real single-node Slurm', () => {
 });
 
 describe('ptb slurm-run: a cell handed to a real Slurm, the engine inside the job', () => {
-  let cluster: SlurmCluster;
-  beforeAll(async () => {
-    cluster = await startSlurm();
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
   const repo = fileURLToPath(new URL('../../../', import.meta.url));
   const bin = join(repo, 'node_modules', '.bin');
   const slurmRun = (args: string[], signalAfterMs?: number) =>

@@ -7,6 +7,20 @@ import { type Command, EXIT, UsageError } from '../cli-kit.ts';
 
 const RUNTIMES: RuntimeKind[] = ['bwrap', 'docker', 'apptainer'];
 
+/** What names one cell and how to run it; `ptb slurm-run` passes the same options through. */
+export const CELL_OPTIONS = {
+  submission: { type: 'string' },
+  'base-model': { type: 'string' },
+  benchmark: { type: 'string' },
+  seed: { type: 'string' },
+  definition: { type: 'string', default: 'v1' },
+  runtime: { type: 'string', default: 'bwrap' },
+  out: { type: 'string' },
+  'budget-seconds': { type: 'string' },
+  agent: { type: 'string' },
+  'model-cache': { type: 'string' },
+} as const satisfies Command['options'];
+
 export const run: Command = {
   name: 'run',
   summary: 'run one cell (agent x base model x benchmark) in a sandbox and verify the result',
@@ -32,16 +46,7 @@ Options:
 Exit codes: 0 a result was written (even a missing, broken or flagged cell), 1 invalid input,
 2 bad usage, 3 infrastructure failure (preflight failed; no result written).`,
   options: {
-    submission: { type: 'string' },
-    'base-model': { type: 'string' },
-    benchmark: { type: 'string' },
-    seed: { type: 'string' },
-    definition: { type: 'string', default: 'v1' },
-    runtime: { type: 'string', default: 'bwrap' },
-    out: { type: 'string' },
-    'budget-seconds': { type: 'string' },
-    agent: { type: 'string' },
-    'model-cache': { type: 'string' },
+    ...CELL_OPTIONS,
     'keep-workspace': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },

@@ -5,6 +5,7 @@ import { CellResult } from '@ptb/core';
 import { loadDefinition } from '@ptb/core/files';
 import { runOnSlurm, slurmCli } from '@ptb/fleet/slurm';
 import { type Command, EXIT, UsageError } from '../cli-kit.ts';
+import { CELL_OPTIONS } from './run.ts';
 
 /** This very command line: the source entry, or the single-file bundle when running from one. */
 const PTB = /ptb\.(ts|mjs)$/.test(process.argv[1] ?? '')
@@ -38,16 +39,7 @@ The out folder must be on a file system the compute node shares.
 
 Exit codes: 0 a result was written, 1 invalid input, 2 bad usage, 3 the job wrote no result.`,
   options: {
-    submission: { type: 'string' },
-    'base-model': { type: 'string' },
-    benchmark: { type: 'string' },
-    seed: { type: 'string' },
-    definition: { type: 'string', default: 'v1' },
-    runtime: { type: 'string', default: 'bwrap' },
-    'budget-seconds': { type: 'string' },
-    agent: { type: 'string' },
-    'model-cache': { type: 'string' },
-    out: { type: 'string' },
+    ...CELL_OPTIONS,
     partition: { type: 'string' },
     account: { type: 'string' },
     gpus: { type: 'string' },
