@@ -19,6 +19,9 @@ export PTB_DEFINITIONS_DIR="$repo/actions/core/definitions"
 export PTB_ENGINE_DIR="$repo/actions/engine"
 export PTB_MODEL_CACHE="$out/models"
 export PTB_REQUIRE_GPU=1
+# Results name the harness commit; a copy without .git says it through PTB_HARNESS_COMMIT.
+PTB_HARNESS_COMMIT=${PTB_HARNESS_COMMIT:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)}
+export PTB_HARNESS_COMMIT
 export PTB_MIN_FREE_DISK_GB=${PTB_MIN_FREE_DISK_GB:-10}
 # The Python that has torch, and nvidia-smi when it lives outside /usr, must be visible inside.
 py_prefix=$(python3 -c 'import sys; print(sys.prefix)')

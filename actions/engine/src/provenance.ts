@@ -3,8 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { sha256 } from './hash.ts';
 import type { RuntimeKind } from './types.ts';
 
-/** The harness's own git commit (40 hex); all zeros when it is not run from a git checkout. */
-export function harnessCommit(cwd: string): string {
+/**
+ * The harness's own git commit (40 hex): PTB_HARNESS_COMMIT when the harness was copied
+ * without its .git (a bundle on a GPU machine), else `git rev-parse HEAD`; all zeros when
+ * neither says.
+ */
+export function harnessCommit(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.PTB_HARNESS_COMMIT?.trim() ?? '';
+  if (/^[a-f0-9]{40}$/.test(given)) return given;
   const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' });
   const out = r.status === 0 ? r.stdout.trim() : '';
   return /^[a-f0-9]{40}$/.test(out) ? out : '0'.repeat(40);
