@@ -39,6 +39,9 @@ import { evaluationOf, verificationSeeds } from './verify/evaluation.ts';
 import { verify } from './verify/verifier.ts';
 import { buildWorkspace } from './workspace.ts';
 
+const CA_BUNDLE_INSIDE = '/etc/ptb/ca-bundle.pem';
+const CA_INSIDE = '/etc/ptb/egress-ca.pem';
+
 /** The request itself is wrong (unknown model or benchmark, bad agent script): exit 1, no result. */
 export class InputError extends Error {}
 
@@ -261,7 +264,11 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
           : { ok: false, error: out.reason, seconds: out.seconds };
       },
     });
-    egress = egressAllowed ? await startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny) : null;
+    egress = egressAllowed
+      ? await startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny, {
+          ...(env.PTB_EGRESS_UPSTREAM_CA ? { upstreamCa: env.PTB_EGRESS_UPSTREAM_CA } : {}),
+        })
+      : null;
 
     // The agent and how to start it.
     let launch: AgentLaunch;
@@ -314,6 +321,17 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
               NODE_USE_ENV_PROXY: '1',
             }
           : {}),
+        // The proxy opens HTTPS to check paths; the sandbox trusts its one-run CA (and the system's).
+        ...(egress?.tls
+          ? {
+              SSL_CERT_FILE: CA_BUNDLE_INSIDE,
+              REQUESTS_CA_BUNDLE: CA_BUNDLE_INSIDE,
+              CURL_CA_BUNDLE: CA_BUNDLE_INSIDE,
+              PIP_CERT: CA_BUNDLE_INSIDE,
+              GIT_SSL_CAINFO: CA_BUNDLE_INSIDE,
+              NODE_EXTRA_CA_CERTS: CA_INSIDE,
+            }
+          : {}),
         HF_HOME: `${INSIDE.workspace}/.home/hf`,
         PTB_BASE_MODEL: INSIDE.baseModel,
         PTB_DEADLINE: String(Math.ceil(deadlineMs / 1000)),
@@ -335,6 +353,12 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         { host: harness, target: INSIDE.harness, mode: 'ro' },
         ...(readOnlyCache ? [{ host: readOnlyCache, target: INSIDE.cache, mode: 'ro' as const }] : []),
         ...tools.mounts,
+        ...(egress?.tls
+          ? [
+              { host: egress.tls.caBundle, target: CA_BUNDLE_INSIDE, mode: 'ro' as const },
+              { host: egress.tls.caCert, target: CA_INSIDE, mode: 'ro' as const },
+            ]
+          : []),
       ],
       sockets: [
         ...(egress ? [{ host: egress.socketPath, target: `${INSIDE.run}/proxy.sock`, mode: 'rw' as const }] : []),

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,8 @@ import { squidConfig } from './squid-config.ts';
 export interface Egress {
   /** Unix socket that the sandbox's bridge connects to; everything on it reaches squid. */
   socketPath: string;
+  /** When squid intercepts TLS: the per-run CA, and the system CAs plus it, for the sandbox to trust. */
+  tls: { caCert: string; caBundle: string } | null;
   accessLogPath: string;
   port: number;
   stop(): Promise<void>;
@@ -55,17 +57,90 @@ async function waitForPort(port: number, deadlineMs: number, squid: ChildProcess
   }
 }
 
+const CERTGEN = ['/usr/lib/squid/security_file_certgen', '/usr/libexec/squid/security_file_certgen'];
+const SYSTEM_CAS = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+
+/** Whether this squid can intercept TLS (Debian: the squid-openssl package). */
+export function squidCanBump(): boolean {
+  const r = spawnSync('squid', ['-v'], { encoding: 'utf8' });
+  return r.status === 0 && /--with-openssl/.test(r.stdout) && CERTGEN.some((p) => existsSync(p));
+}
+
+/** A CA for this run only (one day, never reused), and squid's store of the host certificates it mints. */
+function makeRunCa(dir: string): { caCert: string; caKey: string; certDb: string; certgen: string } {
+  const caCert = join(dir, 'egress-ca.pem');
+  const caKey = join(dir, 'egress-ca.key');
+  const certDb = join(dir, 'ssl_db');
+  const certgen = CERTGEN.find((p) => existsSync(p)) ?? CERTGEN[0] ?? '';
+  const ca = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=PostTrainBench egress proxy (one run)',
+      '-keyout',
+      caKey,
+      '-out',
+      caCert,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (ca.status !== 0) throw new Error(`could not make the egress CA with openssl: ${ca.stderr}`);
+  const db = spawnSync(certgen, ['-c', '-s', certDb, '-M', '4MB'], { encoding: 'utf8' });
+  if (db.status !== 0) throw new Error(`could not initialise squid's certificate store: ${db.stderr}`);
+  return { caCert, caKey, certDb, certgen };
+}
+
+export interface EgressOptions {
+  /** Intercept TLS so that path rules hold for HTTPS (default: when squid can). */
+  bumpTls?: boolean;
+  /** Extra CA squid trusts upstream (tests with a local HTTPS server). */
+  upstreamCa?: string;
+}
+
 /**
  * Starts a squid for one run (allow/deny from the definition) and a unix socket in front of
  * it; the sandbox reaches the socket through its socat bridge, so squid is its only route out.
  */
-export async function startEgress(dir: string, allow: readonly string[], deny: readonly DenyRule[]): Promise<Egress> {
+export async function startEgress(
+  dir: string,
+  allow: readonly string[],
+  deny: readonly DenyRule[],
+  options: EgressOptions = {},
+): Promise<Egress> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'squid.conf');
-  writeFileSync(conf, squidConfig({ port, dir, allow, deny }));
+  const bump = (options.bumpTls ?? squidCanBump()) ? makeRunCa(dir) : null;
+  writeFileSync(
+    conf,
+    squidConfig({
+      port,
+      dir,
+      allow,
+      deny,
+      ...(bump ? { bump: { ...bump, ...(options.upstreamCa ? { upstreamCa: options.upstreamCa } : {}) } } : {}),
+    }),
+  );
   const accessLogPath = join(dir, 'access.log');
   writeFileSync(accessLogPath, '');
+  let tls: Egress['tls'] = null;
+  if (bump) {
+    const system = SYSTEM_CAS.find((p) => existsSync(p));
+    const caBundle = join(dir, 'ca-bundle.pem');
+    writeFileSync(caBundle, `${system ? readFileSync(system, 'utf8') : ''}\n${readFileSync(bump.caCert, 'utf8')}`);
+    tls = { caCert: bump.caCert, caBundle };
+  }
   // squid started as root switches to the `proxy` user: it must be able to write its logs.
   const user = process.getuid?.() === 0 ? proxyUser() : null;
   if (user) {
@@ -75,6 +150,10 @@ export async function startEgress(dir: string, allow: readonly string[], deny: r
         throw new Error(`squid (user proxy) cannot reach ${dir}: ${d} is not traversable by others (chmod o+x it)`);
     chownSync(dir, user.uid, user.gid);
     chownSync(accessLogPath, user.uid, user.gid);
+    if (bump) {
+      spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, bump.certDb]);
+      chownSync(bump.caKey, user.uid, user.gid);
+    }
   }
   const squid = spawn('squid', ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
   let stderr = '';
@@ -104,6 +183,7 @@ export async function startEgress(dir: string, allow: readonly string[], deny: r
   await new Promise<void>((r) => server.listen(socketPath, r));
   return {
     socketPath,
+    tls,
     accessLogPath,
     port,
     stop: async () => {
