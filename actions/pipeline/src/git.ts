@@ -63,8 +63,11 @@ export async function commitAndPush(req: CommitRequest): Promise<CommitOutcome> 
       }
       await git.commit(typeof req.message === 'string' ? req.message : req.message(paths));
       try {
-        await git.push(remote, `HEAD:refs/heads/${req.branch}`);
-        return { sha: (await git.revparse(['HEAD'])).trim(), committed: true, attempts: attempt };
+        const porcelain = await git.raw(['push', '--porcelain', remote, `HEAD:refs/heads/${req.branch}`]);
+        // Two writers can make the very same commit in the same second (same tree, parent,
+        // author and time): the second push then finds it there already ("=") and wrote nothing.
+        const wrote = !/^=\t/m.test(porcelain);
+        return { sha: (await git.revparse(['HEAD'])).trim(), committed: wrote, attempts: attempt };
       } catch (e) {
         if (!isRejected(e) || attempt === attempts) throw e;
         log(`push to ${req.branch} rejected (attempt ${attempt}); someone pushed first, retrying on the new tip`);
