@@ -3,12 +3,11 @@
  * trusts, so a path rule (an instruct repository, a test set) holds for HTTPS as it does for
  * plain HTTP. A local HTTPS server stands in for the outside world.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { squidCanBump } from '../src/egress/squid.ts';
+import { selfSignedCertificate, squidCanBump } from '../src/egress/squid.ts';
 import { squidConfig } from '../src/egress/squid-config.ts';
 import { cleanupTempDirs, HONEST_MODEL, runScriptCell, tempDir } from './helpers.ts';
 
@@ -21,28 +20,12 @@ beforeAll(async () => {
   const dir = tempDir('https');
   certFile = join(dir, 'server.pem');
   const keyFile = join(dir, 'server.key');
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  selfSignedCertificate({
+    certFile,
+    keyFile,
+    subject: '/CN=localhost',
+    extensions: ['subjectAltName=DNS:localhost,IP:127.0.0.1'],
+  });
   server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
     seen.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'text/plain' }).end('hello over https\n');

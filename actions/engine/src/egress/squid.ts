@@ -66,36 +66,40 @@ export function squidCanBump(): boolean {
   return r.status === 0 && /--with-openssl/.test(r.stdout) && CERTGEN.some((p) => existsSync(p));
 }
 
+/** A one-day self-signed certificate and key made with the openssl command line. */
+export function selfSignedCertificate(opts: { certFile: string; keyFile: string; subject: string; extensions: string[] }): void {
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    opts.subject,
+    '-keyout',
+    opts.keyFile,
+    '-out',
+    opts.certFile,
+  ];
+  for (const e of opts.extensions) args.push('-addext', e);
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl could not make a certificate for ${opts.subject}: ${r.stderr}`);
+}
+
 /** A CA for this run only (one day, never reused), and squid's store of the host certificates it mints. */
 function makeRunCa(dir: string): { caCert: string; caKey: string; certDb: string; certgen: string } {
   const caCert = join(dir, 'egress-ca.pem');
   const caKey = join(dir, 'egress-ca.key');
   const certDb = join(dir, 'ssl_db');
   const certgen = CERTGEN.find((p) => existsSync(p)) ?? CERTGEN[0] ?? '';
-  const ca = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=PostTrainBench egress proxy (one run)',
-      '-keyout',
-      caKey,
-      '-out',
-      caCert,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (ca.status !== 0) throw new Error(`could not make the egress CA with openssl: ${ca.stderr}`);
+  selfSignedCertificate({
+    certFile: caCert,
+    keyFile: caKey,
+    subject: '/CN=PostTrainBench egress proxy (one run)',
+    extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+  });
   const db = spawnSync(certgen, ['-c', '-s', certDb, '-M', '4MB'], { encoding: 'utf8' });
   if (db.status !== 0) throw new Error(`could not initialise squid's certificate store: ${db.stderr}`);
   return { caCert, caKey, certDb, certgen };
