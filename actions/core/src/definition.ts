@@ -1,4 +1,5 @@
 import type { BaseModel, Benchmark, BenchmarkDefinition } from './schemas/definition.ts';
+import { mean } from './statistics.ts';
 
 export type Weights = Readonly<Record<string, number>>;
 
@@ -7,18 +8,30 @@ export interface ResolvedDefinition extends BenchmarkDefinition {
   weights: BenchmarkDefinition['weights'] & { values: Weights };
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/**
+ * Mean zero-shot score of the base models and of their instruct counterparts on one
+ * benchmark (NaN where the definition lacks a baseline; a validated one never does).
+ */
+export function baselineMeans(
+  def: BenchmarkDefinition,
+  benchmarkId: string,
+  models: readonly BaseModel[] = def.baseModels,
+): { base: number; instruct: number } {
+  const zs = def.baselines.zeroShot;
+  return {
+    base: mean(models.map((m) => zs[m.id]?.[benchmarkId] ?? Number.NaN)),
+    instruct: mean(models.map((m) => zs[m.instruct.id]?.[benchmarkId] ?? Number.NaN)),
+  };
+}
 
 /**
  * The published rule: weight_b is proportional to 1 / (mean instruct - mean base) over the
  * model pairs, so benchmarks where post-training moves the score little count more.
  */
 export function computeWeights(def: BenchmarkDefinition): Weights {
-  const zs = def.baselines.zeroShot;
   const raw: Record<string, number> = {};
   for (const b of def.benchmarks) {
-    const instruct = mean(def.baseModels.map((m) => zs[m.instruct.id]?.[b.id] ?? Number.NaN));
-    const base = mean(def.baseModels.map((m) => zs[m.id]?.[b.id] ?? Number.NaN));
+    const { base, instruct } = baselineMeans(def, b.id);
     const gap = instruct - base;
     if (!(gap > 0))
       throw new Error(

@@ -1,4 +1,5 @@
 import type { BenchmarkDefinition } from './schemas/definition.ts';
+import { mean } from './statistics.ts';
 
 /** What one submission asks of the fleet: cells, each one GPU slot for the budget plus overhead. */
 export interface Demand {
@@ -123,11 +124,11 @@ export function simulateQueue(arrivals: readonly Arrival[], slots: number): Queu
   const first = ordered[0]?.at ?? 0;
   const endHours = Math.max(first, ...outcomes.map((o) => o.finishedAt));
   const span = endHours - first;
-  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const meanOrZero = (xs: number[]) => (xs.length === 0 ? 0 : mean(xs));
   return {
     outcomes,
-    meanWaitHours: mean(outcomes.map((o) => o.waitHours)),
-    meanTurnaroundHours: mean(outcomes.map((o) => o.turnaroundHours)),
+    meanWaitHours: meanOrZero(outcomes.map((o) => o.waitHours)),
+    meanTurnaroundHours: meanOrZero(outcomes.map((o) => o.turnaroundHours)),
     maxTurnaroundHours: Math.max(0, ...outcomes.map((o) => o.turnaroundHours)),
     utilisation: span > 0 ? busy / (span * slots) : 0,
     endHours,

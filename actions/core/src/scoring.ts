@@ -17,7 +17,11 @@ export type View = 'all' | string;
 const cellKey = (baseModel: string, benchmark: string): string => `${baseModel}\u0000${benchmark}`;
 
 /** Weighted score of one grid of values over the base models of a view. */
-function weightedScore(def: ResolvedDefinition, models: readonly BaseModel[], value: (m: string, b: string) => number): number {
+export function weightedScore(
+  def: ResolvedDefinition,
+  models: readonly BaseModel[],
+  value: (m: string, b: string) => number,
+): number {
   let total = 0;
   for (const b of def.benchmarks) {
     total += (def.weights.values[b.id] ?? 0) * mean(models.map((m) => value(m.id, b.id)));
@@ -241,4 +245,11 @@ export function buildLeaderboard(def: ResolvedDefinition, submissions: readonly 
   const group = (r: LeaderboardRow) => (r.rank !== null ? 0 : r.kind === 'reference' ? 1 : 2);
   rows.sort((a, b) => group(a) - group(b) || byScore(a, b));
   return { definitionVersion: def.version, view, weights: { ...def.weights.values }, rows };
+}
+
+/** The penalties inside one benchmark column of a row, for the base models a view shows. */
+export function cellPenalties(row: LeaderboardRow, benchmark: string, modelIds: ReadonlySet<string>) {
+  return row.cells
+    .filter((c) => c.benchmark === benchmark && modelIds.has(c.baseModel))
+    .flatMap((c) => c.penalties.map((p) => ({ ...p, baseModel: c.baseModel })));
 }

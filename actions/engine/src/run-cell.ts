@@ -13,7 +13,14 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellResult, CellResult as CellResultSchema, findBaseModel, type IntegrityFinding } from '@ptb/core';
+import {
+  type CellResult,
+  CellResult as CellResultSchema,
+  findBaseModel,
+  type IntegrityFinding,
+  manifestSha256,
+  mean,
+} from '@ptb/core';
 import { type AgentLaunch, agentLaunch, baselineLaunch, repromptArgv, scriptLaunch } from './agents/adapters.ts';
 import { parseAccessLog } from './egress/access-log.ts';
 import { keysFromEnv, type LlmProxy, PLACEHOLDER_KEY, startLlmProxy } from './egress/llm-proxy.ts';
@@ -499,11 +506,10 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         values.push({ value: out.summary.value as number, stderr: out.summary.stderr, samples: out.summary.samples });
       }
       if (status === 'scored') {
-        const mean = values.reduce((a, v) => a + v.value, 0) / values.length;
         const errs = values.map((v) => v.stderr).filter((x): x is number => x !== null);
         score = {
-          value: Math.min(1, Math.max(0, mean)),
-          stderr: errs.length === values.length ? errs.reduce((a, b) => a + b, 0) / errs.length : null,
+          value: Math.min(1, Math.max(0, mean(values.map((v) => v.value)))),
+          stderr: errs.length === values.length ? mean(errs) : null,
           samples: values[0]?.samples && values[0].samples > 0 ? values[0].samples : null,
         };
       }
@@ -580,7 +586,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       schemaVersion: 1,
       submissionId: req.manifest.id,
       manifestSha256: existsSync(join(req.submissionDir, 'submission.yaml'))
-        ? await fileSha256(join(req.submissionDir, 'submission.yaml'))
+        ? manifestSha256(readFileSync(join(req.submissionDir, 'submission.yaml')))
         : 'unknown',
       definitionVersion: def.version,
       baseModel: baseModel.id,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ResolvedDefinition } from '@ptb/core';
 import { listDefinitionVersions, loadDefinition } from '@ptb/core/files';
@@ -20,7 +19,8 @@ export const definitionsDir = (root: string) => join(root, 'actions', 'core', 'd
 export const knownDefinitions = (root: string) => listDefinitionVersions(definitionsDir(root));
 export const definition = (root: string, version: string): ResolvedDefinition => loadDefinition(version, definitionsDir(root));
 
-export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The manifest hash as core defines it (the engine writes the same into results). */
+export { manifestSha256 as sha256 } from '@ptb/core';
 
 /** A refusal a person must act on; the flows turn it into a comment rather than a crash. */
 export class Refusal extends Error {}

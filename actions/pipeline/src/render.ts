@@ -1,4 +1,4 @@
-import { type CellResult, type Diagnostic, findBaseModel, type ResolvedDefinition } from '@ptb/core';
+import { type CellResult, type Diagnostic, findBaseModel, percent as pct, type ResolvedDefinition } from '@ptb/core';
 import type { Evaluation } from './aggregate.ts';
 import { cellOf } from './cells.ts';
 import { COMMAND_HELP } from './commands.ts';
@@ -18,7 +18,6 @@ export function code(s: string): string {
 }
 
 const short = (sha: string) => sha.slice(0, 7);
-const pct = (x: number) => (x * 100).toFixed(1);
 
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], headSha: string): string {
   const lines = [

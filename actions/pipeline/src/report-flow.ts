@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AgentManifest, CellResult, type Submission, validateSubmissions } from '@ptb/core';
+import { type AgentManifest, CellResult, percent, type Submission, validateSubmissions } from '@ptb/core';
 import { evaluateSubmission } from './aggregate.ts';
 import { type CellSpec, cellOf } from './cells.ts';
 import { definition, type FlowContext, knownDefinitions, Refusal, sha256 } from './context.ts';
@@ -101,7 +101,7 @@ export async function report(
     headSha: job.headSha,
     conclusion: complete ? 'success' : stillFailed.length > 0 ? 'failure' : 'neutral',
     title: complete
-      ? `Scored: ${ev.row.score ? (ev.row.score.mean * 100).toFixed(1) : 'n/a'}`
+      ? `Scored: ${ev.row.score ? percent(ev.row.score.mean) : 'n/a'}`
       : `${ev.pending.length} cell(s) without a result`,
     summary: markdown,
     detailsUrl: summaryUrl,

@@ -1,23 +1,25 @@
-import { buildLeaderboard, findBaseModel, formatDiagnostic, type Leaderboard, type LeaderboardRow } from '@ptb/core';
+import {
+  buildLeaderboard,
+  cellPenalties,
+  csvLine,
+  findBaseModel,
+  formatDiagnostic,
+  hoursMinutes,
+  type Leaderboard,
+  type LeaderboardRow,
+  percent,
+} from '@ptb/core';
 import { findRepoRoot, loadDefinition, loadSubmissions } from '@ptb/core/files';
 import { type Command, EXIT } from '../cli-kit.ts';
 import { renderTable } from '../table.ts';
 
-const pct = (x: number | null | undefined, digits = 1): string =>
-  x === null || x === undefined ? '-' : (100 * x).toFixed(digits);
-const hours = (h: number): string => {
-  const minutes = Math.floor(h * 60);
-  return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
-};
+// Plain ASCII in the terminal: '-' where there is no value.
+const pct = (x: number | null | undefined, digits = 1): string => percent(x, digits, '-');
 
 function scoreText(row: LeaderboardRow): string {
   if (!row.score) return 'n/a';
   const std = row.score.std === null ? '' : ` ± ${pct(row.score.std)}`;
   return `${pct(row.score.mean)}${std}`;
-}
-
-function penalisedIn(row: LeaderboardRow, benchmark: string, models: Set<string>): boolean {
-  return row.cells.some((c) => c.benchmark === benchmark && models.has(c.baseModel) && c.penalties.length > 0);
 }
 
 function renderText(board: Leaderboard, modelIds: Set<string>, title: string): string {
@@ -30,8 +32,8 @@ function renderText(board: Leaderboard, modelIds: Set<string>, title: string): s
     r.scaffold ?? (r.kind === 'reference' ? 'reference' : ''),
     scoreText(r),
     r.score ? String(r.score.runs) : '',
-    ...benchmarks.map((b) => `${pct(r.benchmarks[b])}${penalisedIn(r, b, modelIds) ? '*' : ''}`),
-    r.timeUsed ? hours(r.timeUsed.meanHours) : '-',
+    ...benchmarks.map((b) => `${pct(r.benchmarks[b])}${cellPenalties(r, b, modelIds).length > 0 ? '*' : ''}`),
+    r.timeUsed ? hoursMinutes(r.timeUsed.meanHours) : '-',
     r.provenance + (r.hidden ? ' (hidden)' : ''),
   ];
   const agents = board.rows.filter((r) => r.kind === 'agent');
@@ -53,11 +55,6 @@ function renderText(board: Leaderboard, modelIds: Set<string>, title: string): s
 
 const CSV_HEADER = ['rank', 'id', 'display_name', 'kind', 'scaffold', 'model', 'reasoning_effort', 'score', 'std', 'runs'];
 
-function csvField(v: string | number | null | undefined): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function renderCsv(board: Leaderboard): string {
   const benchmarks = Object.keys(board.weights);
   const header = [...CSV_HEADER, ...benchmarks, 'time_used_hours', 'provenance', 'penalised_cells', 'hidden'];
@@ -78,7 +75,7 @@ function renderCsv(board: Leaderboard): string {
     r.penalisedCells,
     String(r.hidden),
   ]);
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n');
+  return [header, ...rows].map(csvLine).join('\n');
 }
 
 export const leaderboard: Command = {

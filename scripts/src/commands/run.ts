@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { type AgentManifest, formatDiagnostic, validateManifestBytes } from '@ptb/core';
+import { type AgentManifest, formatDiagnostic, percent, validateManifestBytes } from '@ptb/core';
 import { loadDefinition } from '@ptb/core/files';
 import { type AgentOverride, InputError, PreflightError, type RuntimeKind, runCell } from '@ptb/engine';
 import { type Command, EXIT, UsageError } from '../cli-kit.ts';
@@ -125,7 +125,7 @@ Exit codes: 0 a result was written (even a missing, broken or flagged cell), 1 i
         keepWorkspace: values['keep-workspace'] === true,
       });
       if (values.json) io.out(JSON.stringify(result, null, 2));
-      const shown = result.score ? `${(result.score.value * 100).toFixed(1)}%` : '-';
+      const shown = result.score ? `${percent(result.score.value)}%` : '-';
       const flags = result.integrity.filter((f) => f.severity !== 'info').map((f) => f.check);
       io.err(
         `${result.status}: ${result.baseModel} x ${result.benchmark} seed ${result.seed}: score ${shown}` +

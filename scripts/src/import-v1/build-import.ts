@@ -8,6 +8,7 @@ import {
   type ReferenceManifest,
   type ResolvedDefinition,
   type RunResultsFile,
+  weightedScore,
 } from '@ptb/core';
 import { stringify } from 'yaml';
 import { HEADLINE_ONLY, MULTI_RUN, type PublishedAgent, REFERENCES, SINGLE_RUN, SOURCE } from './published-agents.ts';
@@ -118,10 +119,8 @@ function multiRunFiles(ctx: Context, key: string, agent: PublishedAgent): Genera
   };
   if (!headline) {
     // GPT-5.3-Codex has no headline row of its own: its grid gives the mean exactly, its std is unknown.
-    const weighted = ctx.def.benchmarks.reduce((acc, b) => {
-      const xs = cells.filter((c) => c.benchmark === b.id).map((c) => c.mean);
-      return acc + (ctx.def.weights.values[b.id] ?? 0) * (xs.reduce((s, x) => s + x, 0) / xs.length);
-    }, 0);
+    const byCell = new Map(cells.map((c) => [`${c.baseModel} ${c.benchmark}`, c.mean]));
+    const weighted = weightedScore(ctx.def, ctx.def.baseModels, (m, b) => byCell.get(`${m} ${b}`) ?? Number.NaN);
     results.headline = { mean: weighted, std: null };
   }
   const note =

@@ -1,9 +1,9 @@
 import { getCollection } from 'astro:content';
 import {
   type BaseModel,
+  baselineMeans,
   buildLeaderboard,
   type Leaderboard,
-  type LeaderboardRow,
   type Manifest,
   type ResolvedDefinition,
   type ResultsFile,
@@ -56,13 +56,7 @@ function visible(board: Leaderboard): Leaderboard {
 /** URL slug of a base model: `Qwen/Qwen3-4B-Base` -> `qwen3-4b-base`. */
 export const modelSlug = (m: BaseModel): string => m.key.toLowerCase();
 
-export const pct = (x: number | null | undefined, digits = 1): string =>
-  x === null || x === undefined ? '–' : (100 * x).toFixed(digits);
-
-export function hoursText(h: number): string {
-  const minutes = Math.floor(h * 60);
-  return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
-}
+export { hoursMinutes as hoursText, percent as pct } from '@ptb/core';
 
 /**
  * Where a value sits between the base models' zero-shot mean (0) and the instruct
@@ -75,18 +69,9 @@ export function heat(
   models: readonly BaseModel[],
 ): number {
   if (value === null || value === undefined) return 0;
-  const zs = def.baselines.zeroShot;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const lo = mean(models.map((m) => zs[m.id]?.[benchmark] ?? 0));
-  const hi = mean(models.map((m) => zs[m.instruct.id]?.[benchmark] ?? 1));
-  if (hi <= lo) return 0;
+  const { base: lo, instruct: hi } = baselineMeans(def, benchmark, models);
+  if (!(hi > lo)) return 0;
   return Math.min(1, Math.max(0, (value - lo) / (hi - lo)));
-}
-
-export function penaltiesIn(row: LeaderboardRow, benchmark: string, modelIds: ReadonlySet<string>) {
-  return row.cells
-    .filter((c) => c.benchmark === benchmark && modelIds.has(c.baseModel))
-    .flatMap((c) => c.penalties.map((p) => ({ ...p, baseModel: c.baseModel })));
 }
 
 export const PENALTY_LABEL: Record<string, string> = {

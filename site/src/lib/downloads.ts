@@ -1,9 +1,4 @@
-import type { Leaderboard } from '@ptb/core';
-
-const field = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+import { csvLine, type Leaderboard } from '@ptb/core';
 
 /** One line per (submission, base model, benchmark) cell, with its penalty if any. */
 export function leaderboardCsv(board: Leaderboard): string {
@@ -49,5 +44,5 @@ export function leaderboardCsv(board: Leaderboard): string {
       c.penalties.map((p) => `run ${p.seed}: ${p.reason}: ${p.detail}`).join('; '),
     ]),
   );
-  return `${[header, ...lines].map((l) => l.map(field).join(',')).join('\n')}\n`;
+  return `${[header, ...lines].map(csvLine).join('\n')}\n`;
 }
