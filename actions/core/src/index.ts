@@ -11,6 +11,7 @@ export * from './schemas/definition.ts';
 export * from './schemas/leaderboard.ts';
 export * from './schemas/manifest.ts';
 export * from './schemas/result.ts';
+export * from './schemas/timeline.ts';
 export * from './scoring.ts';
 export * from './statistics.ts';
 export * from './validation/diagnostics.ts';

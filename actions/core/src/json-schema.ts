@@ -3,6 +3,7 @@ import { BenchmarkDefinition } from './schemas/definition.ts';
 import { Leaderboard } from './schemas/leaderboard.ts';
 import { AgentManifest, ReferenceManifest } from './schemas/manifest.ts';
 import { ResultsFile } from './schemas/result.ts';
+import { Timeline } from './schemas/timeline.ts';
 
 const SCHEMA_BASE = 'https://posttrainbench.github.io/schemas/';
 
@@ -32,6 +33,11 @@ export function jsonSchemas(): Record<string, Record<string, unknown>> {
       Leaderboard,
       'leaderboard.schema.json',
       'PostTrainBench leaderboard (leaderboard.json)',
+    ),
+    'timeline.schema.json': exportSchema(
+      Timeline,
+      'timeline.schema.json',
+      'PostTrainBench cell timeline (the agent trace in one format, shown by the trace viewer)',
     ),
     'benchmark-definition.schema.json': exportSchema(
       BenchmarkDefinition,

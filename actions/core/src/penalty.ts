@@ -31,8 +31,15 @@ export function applyPenaltyPolicy(
   return { value: applied, penalty: { reason, detail, measured: cell?.score?.value ?? null, applied } };
 }
 
+/** Thrown when a harness error reaches scoring: such a cell is retried, never scored or penalised. */
+export class UnretriedErrorCell extends Error {}
+
 function judge(cell: CellResult | undefined): [PenaltyReason, string] | null {
   if (!cell) return ['missing', 'no result was recorded for this cell'];
+  if (cell.status === 'error')
+    throw new UnretriedErrorCell(
+      `cell ${cell.baseModel} / ${cell.benchmark} (seed ${cell.seed}) ended in a harness error (${cell.statusDetail ?? 'no detail'}): retry it; it is neither scored nor penalised`,
+    );
   if (cell.status === 'missing') return ['missing', cell.statusDetail ?? 'the agent left no final model'];
   if (cell.status === 'broken') return ['broken', cell.statusDetail ?? 'the final model did not load or evaluate'];
   const violation = cell.integrity.find((f) => f.severity === 'violation');

@@ -78,8 +78,16 @@ export const CellResult = z.strictObject({
   baseModel: HfRepoId,
   benchmark: Slug,
   seed: z.number().int().min(1),
-  status: z.enum(['scored', 'missing', 'broken']).describe('missing: no final model; broken: it did not load or evaluate'),
+  status: z
+    .enum(['scored', 'missing', 'broken', 'error'])
+    .describe(
+      'missing: no final model; broken: it did not load or evaluate; error: the harness, evaluator, fleet or a provider failed (never penalised: the cell is retried)',
+    ),
   statusDetail: z.string().optional(),
+  errorSource: z
+    .enum(['harness', 'evaluator', 'provider', 'judge', 'fleet'])
+    .optional()
+    .describe('With status error: whose failure it was'),
   score: Score.nullable(),
   timeUsedSeconds: z.union([z.number().min(0), Unknown]),
   gpuHours: z.union([z.number().min(0), Unknown]),

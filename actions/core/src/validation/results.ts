@@ -71,6 +71,21 @@ export function validateResultsText(text: string, file: string, submissionId: st
       ],
     };
   if (results.kind === 'run') {
+    const failed = results.cells.find((c) => c.status === 'error');
+    if (failed)
+      return {
+        results: null,
+        diagnostics: [
+          {
+            file,
+            ...lineOfKey(text, 'status'),
+            field: 'cells',
+            code: 'results-mismatch',
+            message: `a cell (${failed.baseModel} / ${failed.benchmark}) ended in a harness error (${failed.errorSource ?? 'harness'}: ${failed.statusDetail ?? 'no detail'}); harness errors are retried, never published`,
+            hint: 'retry the cell (`/ptb retry <cell>` on the pull request, or `ptb run`) and store its new result',
+          },
+        ],
+      };
     const stray = results.cells.find((c) => c.seed !== results.seed || c.definitionVersion !== results.definitionVersion);
     if (stray)
       return {
