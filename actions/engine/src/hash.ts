@@ -1,33 +1,22 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { safeFileSha256, walkTree } from './safe-fs.ts';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-export function fileSha256(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('end', () => resolve(h.digest('hex')))
-      .on('error', reject);
-  });
+/** sha256 of a regular file; throws when the path is anything else (the harness's own files only). */
+export async function fileSha256(path: string): Promise<string> {
+  const digest = await safeFileSha256(path);
+  if (digest === null) throw new Error(`${path} is not a regular file`);
+  return digest;
 }
 
-/** Files under a directory (relative, sorted, `/`-separated); symlinks are listed, not followed. */
+/** Files and links under a directory (relative, sorted, `/`-separated); links are listed, not followed; the walk is bounded. */
 export function listTree(root: string): { rel: string; kind: 'file' | 'link' }[] {
-  const out: { rel: string; kind: 'file' | 'link' }[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const full = join(dir, e.name);
-      const rel = relative(root, full).split(sep).join('/');
-      if (e.isSymbolicLink()) out.push({ rel, kind: 'link' });
-      else if (e.isDirectory()) walk(full);
-      else if (e.isFile()) out.push({ rel, kind: 'file' });
-    }
-  };
-  walk(root);
-  return out;
+  return walkTree(root)
+    .entries.filter((e) => e.kind !== 'special')
+    .map((e) => ({ rel: e.rel, kind: e.kind as 'file' | 'link' }));
 }
 
 /**
@@ -35,10 +24,23 @@ export function listTree(root: string): { rel: string; kind: 'file' | 'link' }[]
  * order, so renaming, adding or changing any file changes it. Null when the directory is absent.
  */
 export async function treeSha256(root: string): Promise<string | null> {
-  if (!existsSync(root) || !lstatSync(root).isDirectory()) return null;
+  try {
+    if (!lstatSync(root).isDirectory()) return null;
+  } catch {
+    return null;
+  }
   const lines: string[] = [];
   for (const f of listTree(root)) {
-    const digest = f.kind === 'link' ? sha256(`link:${readlinkSync(join(root, f.rel))}`) : await fileSha256(join(root, f.rel));
+    let digest: string;
+    if (f.kind === 'link') {
+      let target = '?';
+      try {
+        target = readlinkSync(join(root, f.rel));
+      } catch {
+        // gone
+      }
+      digest = sha256(`link:${target}`);
+    } else digest = (await safeFileSha256(join(root, f.rel))) ?? sha256('unreadable');
     lines.push(`${f.rel}\0${digest}\n`);
   }
   return sha256(lines.join(''));

@@ -16,7 +16,7 @@ import {
 
 // Every test runs a real cell: bwrap sandbox, squid egress with socat bridges, the credential
 // proxy, the evaluation service and verification in a second sandbox.
-const T = 60_000;
+const T = 180_000;
 const REAL_KEY = 'sk-ant-api03-REALSECRETvalueThatMustNeverLeak0123456789abcdef';
 
 afterAll(cleanupTempDirs);
@@ -92,7 +92,12 @@ python3 evaluate.py --limit 5 || echo SECOND-EVAL-REFUSED`,
     async () => {
       const { result, traceText, trace, outDir } = await runScriptCell(
         `env | grep -i key
-grep -rIl --exclude-dir=proc --exclude-dir=sys -e "REAL""SECRET" / 2>/dev/null && echo FOUND-REAL-KEY || echo NO-REAL-KEY-FOUND
+# Every place the harness could have left a secret: all of / except the host OS under /usr
+# (bound read-only from the host image; grepping it would only make the test slow) and the
+# kernel's /proc and /sys (the environments of all processes are read below).
+for d in /*; do case "$d" in /usr|/proc|/sys) ;; *) grep -rIl -e "REAL""SECRET" "$d" 2>/dev/null;; esac; done | grep -q . && echo FOUND-REAL-KEY || echo NO-REAL-KEY-FOUND
+grep -rIl -e "REAL""SECRET" /usr/local 2>/dev/null | grep -q . && echo FOUND-REAL-KEY-IN-USR-LOCAL
+echo SEARCH-DONE
 cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n" | grep -c "REAL""SECRET" || true
 python3 - <<'PY'
 import json, os, urllib.request
@@ -101,10 +106,13 @@ req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages", 
 print("LLM-REPLY", urllib.request.urlopen(req).read().decode())
 PY
 ${HONEST_MODEL}`,
-        { llmKeys: { anthropic: REAL_KEY }, llmUpstreams: { anthropic: `http://127.0.0.1:${host.port}` } },
+        // A generous budget: the search finishes well inside it on any machine, and the test asserts it did.
+        { llmKeys: { anthropic: REAL_KEY }, llmUpstreams: { anthropic: `http://127.0.0.1:${host.port}` }, budgetSeconds: 120 },
       );
       expect(traceText).toContain(`ANTHROPIC_API_KEY=${PLACEHOLDER_KEY}`);
+      expect(traceText).toContain('SEARCH-DONE');
       expect(traceText).toContain('NO-REAL-KEY-FOUND');
+      expect(traceText.join('\n')).not.toContain('FOUND-REAL-KEY-IN-USR-LOCAL');
       // The upstream got the real key in place of the placeholder...
       const upstream = host.requests.find((r) => r.url === '/v1/messages');
       expect(upstream?.headers['x-api-key']).toBe(REAL_KEY);

@@ -1,0 +1,88 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IntegrityFinding } from '@ptb/core';
+import type { EvalReply } from '../eval-service.ts';
+import { type Snapshot, type SnapshotProblem, snapshotTree } from '../snapshot.ts';
+import { verify } from '../verify/verifier.ts';
+import type { Cell } from './context.ts';
+
+/** The final model as the harness will score and check it: a snapshot of regular files, or why there is none. */
+export type Collected =
+  | { kind: 'missing'; detail: string }
+  | { kind: 'refused'; detail: string; findings: IntegrityFinding[] }
+  | { kind: 'snapshot'; dir: string; files: number; bytes: number; findings: IntegrityFinding[] };
+
+const problemText = (p: SnapshotProblem) => `${p.path}: ${p.detail}`;
+
+/** Anything the snapshot had to leave out of final_model/ is a violation: no honest model needs it. */
+export function snapshotFindings(problems: readonly SnapshotProblem[]): IntegrityFinding[] {
+  if (problems.length === 0) return [];
+  return [
+    {
+      check: 'final-model',
+      severity: 'violation',
+      summary: `final_model/ holds ${problems.length} entr${problems.length === 1 ? 'y' : 'ies'} the harness does not copy (links leaving it, special files, or beyond the size, depth or count limits); they were left out of what was scored`,
+      evidence: problems.slice(0, 30).map(problemText),
+    },
+  ];
+}
+
+/**
+ * After the agent: final_model/ copied into a harness-owned snapshot (regular files only,
+ * bounded), which verification and every integrity check read. A final_model that is a
+ * link or not a directory is refused and flagged.
+ */
+export function collectFinalModel(cell: Cell): Collected {
+  const snap = takeSnapshot(cell, 'final');
+  if (snap.kind === 'absent') return { kind: 'missing', detail: 'final_model/ does not exist' };
+  if (snap.kind === 'not-a-directory')
+    return {
+      kind: 'refused',
+      detail: `${snap.detail}: the harness scores only a real directory`,
+      findings: [{ check: 'final-model', severity: 'violation', summary: snap.detail, evidence: [] }],
+    };
+  if (snap.files === 0) return { kind: 'missing', detail: 'final_model/ is empty' };
+  return { kind: 'snapshot', dir: snap.dir, files: snap.files, bytes: snap.bytes, findings: snapshotFindings(snap.problems) };
+}
+
+function takeSnapshot(cell: Cell, name: string): Snapshot {
+  const dir = join(cell.paths.scratch, 'snapshots', name);
+  rmSync(dir, { recursive: true, force: true });
+  return snapshotTree(join(cell.paths.workspace, 'final_model'), dir);
+}
+
+/** The agent-facing evaluate call: the current final_model/ snapshotted and scored on `limit` samples. */
+export async function scoreSnapshot(cell: Cell, call: number, limit: number, signal: AbortSignal): Promise<EvalReply> {
+  const snap = takeSnapshot(cell, `evaluate-${call}`);
+  try {
+    if (snap.kind === 'absent') return { ok: false, error: 'final_model/ does not exist' };
+    if (snap.kind === 'not-a-directory') return { ok: false, error: `${snap.detail}: save a real directory` };
+    if (snap.files === 0) return { ok: false, error: 'final_model/ is empty' };
+    if (snap.problems.length > 0)
+      return {
+        ok: false,
+        error: `final_model/ holds entries the harness does not copy: ${snap.problems.slice(0, 3).map(problemText).join('; ')}`,
+      };
+    const evaluation = cell.evaluation;
+    const out = await verify({
+      runtime: cell.runtime(cell.images.evaluation, `${cell.name}-eval-${call}`),
+      benchmark: cell.benchmark,
+      modelDir: snap.dir,
+      evaluatorDir: cell.evaluatorDir,
+      workDir: join(cell.paths.scratch, 'verify'),
+      limit,
+      seed: cell.req.seed,
+      gpus: cell.gpus,
+      timeoutMs: (evaluation.timeoutSeconds ?? 3600) * 1000,
+      logFile: cell.paths.evaluatorLog,
+      redact: cell.redact,
+      signal,
+      graderSocket: cell.paths.harnessLlmSocket,
+    });
+    return out.ok
+      ? { ok: true, metrics: out.summary.metrics, samples: out.summary.samples, seconds: out.seconds }
+      : { ok: false, error: out.reason, seconds: out.seconds };
+  } finally {
+    if (snap.kind === 'copied') rmSync(snap.dir, { recursive: true, force: true });
+  }
+}

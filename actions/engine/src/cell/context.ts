@@ -1,0 +1,60 @@
+import type { BaseModel, Benchmark, EvaluationSpec, ResolvedDefinition } from '@ptb/core';
+import type { AgentLaunch } from '../agents/adapters.ts';
+import type { LlmProxy } from '../egress/llm-proxy.ts';
+import type { Egress } from '../egress/squid.ts';
+import type { EvalService } from '../eval-service.ts';
+import type { Cgroup } from '../sandbox/cgroup.ts';
+import type { RuntimeContext } from '../sandbox/runtime.ts';
+import type { SandboxSpec } from '../sandbox/spec.ts';
+import type { CellRequest } from '../types.ts';
+import type { ProtectedHashes } from '../workspace.ts';
+
+/** The request itself is wrong (unknown model or benchmark, bad agent script): exit 1, no result. */
+export class InputError extends Error {}
+
+/**
+ * Everything the phases of one cell share: the resolved request, the harness-side paths,
+ * the services started for it, and how to build a sandbox. Made by `prepareCell`, read by
+ * every later phase, torn down once by `run-cell.ts`.
+ */
+export interface Cell {
+  req: CellRequest;
+  def: ResolvedDefinition;
+  baseModel: BaseModel;
+  benchmark: Benchmark;
+  evaluation: EvaluationSpec;
+  /** Pristine evaluator files of the benchmark's bundle (harness side), or null. */
+  evaluatorDir: string | null;
+  jobStart: number;
+  mark: (name: string) => void;
+  paths: {
+    out: string;
+    logs: string;
+    scratch: string;
+    workspace: string;
+    harness: string;
+    sockets: string;
+    baseModel: string;
+    modelCache: string;
+    traceFile: string;
+    evaluatorLog: string;
+    harnessLlmSocket: string;
+  };
+  name: string;
+  gpuIndex: number;
+  gpus: string[];
+  images: { agent: string | null; evaluation: string | null };
+  budgetSeconds: number;
+  deadlineMs: number;
+  prompt: string;
+  protectedBefore: ProtectedHashes;
+  redact: (text: string) => string;
+  launch: AgentLaunch;
+  services: { llm: LlmProxy | null; evalService: EvalService | null; egress: Egress | null };
+  cgroup: Cgroup | null;
+  runtime: (image: string | null, name: string) => RuntimeContext;
+  /** The agent's sandbox for a command line. */
+  agentSpec: (argv: string[]) => SandboxSpec;
+  /** Number of agent-facing evaluate calls served so far. */
+  evaluateCalls: () => number;
+}

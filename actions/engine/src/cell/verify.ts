@@ -1,0 +1,59 @@
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CellResult, mean } from '@ptb/core';
+import { verificationSeeds } from '../verify/evaluation.ts';
+import { verify } from '../verify/verifier.ts';
+import type { Cell } from './context.ts';
+
+export type Verified =
+  | { kind: 'scored'; score: NonNullable<CellResult['score']>; seconds: number }
+  | { kind: 'broken'; detail: string; seconds: number };
+
+/** The snapshot of the final model scored in a clean sandbox, once per verification seed; the score is their mean. */
+export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise<Verified> {
+  const started = Date.now();
+  cell.mark('verify-start');
+  const values: { value: number; stderr: number | null; samples: number | null }[] = [];
+  try {
+    for (const seed of verificationSeeds(cell.benchmark, cell.req.seed)) {
+      const out = await verify({
+        runtime: cell.runtime(cell.images.evaluation, `${cell.name}-verify-${seed}`),
+        benchmark: cell.benchmark,
+        modelDir: snapshotDir,
+        evaluatorDir: cell.evaluatorDir,
+        workDir: join(cell.paths.scratch, 'verify'),
+        limit: null,
+        seed,
+        graderSocket: cell.paths.harnessLlmSocket,
+        gpus: cell.gpus,
+        timeoutMs: (cell.evaluation.timeoutSeconds ?? 6 * 3600) * 1000,
+        logFile: cell.paths.evaluatorLog,
+        redact: cell.redact,
+      });
+      if (out.logPath)
+        copyFileSync(
+          out.logPath,
+          join(cell.paths.logs, `inspect-seed-${seed}${out.logPath.endsWith('.eval') ? '.eval' : '.json'}`),
+        );
+      if (!out.ok)
+        return {
+          kind: 'broken',
+          detail: `verification (seed ${seed}) failed: ${cell.redact(out.reason)}`,
+          seconds: (Date.now() - started) / 1000,
+        };
+      values.push({ value: out.summary.value as number, stderr: out.summary.stderr, samples: out.summary.samples });
+    }
+  } finally {
+    cell.mark('verify-end');
+  }
+  const errs = values.map((v) => v.stderr).filter((x): x is number => x !== null);
+  return {
+    kind: 'scored',
+    score: {
+      value: Math.min(1, Math.max(0, mean(values.map((v) => v.value)))),
+      stderr: errs.length === values.length ? mean(errs) : null,
+      samples: values[0]?.samples && values[0].samples > 0 ? values[0].samples : null,
+    },
+    seconds: (Date.now() - started) / 1000,
+  };
+}
