@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readableBy, type SandboxUser } from './sandbox/identity.ts';
 import type { RuntimeKind } from './types.ts';
 
 /** The machine cannot run this cell (not the submission's fault): no result is written. */
@@ -155,4 +156,33 @@ export function gpuComputePids(index: number): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * What the sandbox itself needs before any agent starts: `setpriv` to drop to the sandbox
+ * user, user namespaces for that user (bwrap), and every folder bound into the sandbox
+ * readable by it. Each problem says how to fix it.
+ */
+export function sandboxProblems(input: { user: SandboxUser | null; runtime: RuntimeKind; readable: string[] }): string[] {
+  const problems: string[] = [];
+  if (process.getuid?.() === 0 && !input.user) problems.push('the sandbox would run as host root: set PTB_SANDBOX_UID');
+  if (!hasCommand('setpriv')) problems.push('`setpriv` (util-linux) is not installed: it drops the sandbox to its user');
+  if (input.runtime === 'bwrap' && hasCommand('bwrap') && hasCommand('setpriv')) {
+    const user = input.user ? [`--reuid=${input.user.uid}`, `--regid=${input.user.gid}`, '--clear-groups'] : [];
+    const probe = spawnSync(
+      'setpriv',
+      [...user, '--no-new-privs', '--', 'bwrap', '--unshare-all', '--unshare-user', '--ro-bind', '/', '/', 'true'],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
+    if (probe.status !== 0)
+      problems.push(
+        `bwrap cannot make a user namespace as uid ${input.user?.uid ?? process.getuid?.()}: ${probe.stderr.trim() || `exit ${probe.status}`} (enable unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu an AppArmor profile for bwrap)`,
+      );
+  }
+  for (const dir of input.readable)
+    if (!readableBy(input.user, dir))
+      problems.push(
+        `the sandbox user (uid ${input.user?.uid ?? process.getuid?.()}) cannot read ${dir}: make it and every folder above it readable and searchable by others (chmod o+rx)`,
+      );
+  return problems;
 }

@@ -35,6 +35,8 @@ export interface CellRequest {
   evaluateMinIntervalSeconds?: number;
   /** Optional LLM judge over the trace and code (off by default), called through the credential proxy. */
   judge?: { provider: 'anthropic' | 'openai'; model: string; votes: number };
+  /** Limits of the agent's sandbox, overriding the definition's budget and the environment (tests use small ones). */
+  limits?: { diskBytes?: number; memoryBytes?: number; pids?: number };
   /** Called with timing marks; used by the overhead benchmark. */
   onMark?: (name: string, atMs: number) => void;
 }

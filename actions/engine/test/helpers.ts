@@ -29,6 +29,8 @@ const created: string[] = [];
 
 export const tempDir = (prefix: string): string => {
   const dir = mkdtempSync(join(tmpdir(), `ptb-engine-test-${prefix}-`));
+  // The sandbox runs as an unprivileged user: folders a test binds into it must be readable by others.
+  chmodSync(dir, 0o755);
   created.push(dir);
   return dir;
 };

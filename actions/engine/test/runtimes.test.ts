@@ -34,9 +34,10 @@ const triples = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === 
 describe('bwrap', () => {
   const argv = bwrapArgs(spec());
   test('unshares every namespace, drops capabilities, dies with the harness, clears the environment', () => {
-    expect(argv.slice(0, 8)).toEqual([
+    expect(argv.slice(0, 9)).toEqual([
       'bwrap',
       '--unshare-all',
+      '--unshare-user',
       '--die-with-parent',
       '--new-session',
       '--cap-drop',
@@ -132,11 +133,42 @@ describe('apptainer', () => {
     expect(argv).toContain('/cache/Qwen/Qwen3-4B-Base:/models/base:ro');
     expect(apptainerArgs(spec({ gpus: ['/dev/nvidia0'] }), { image: 'a.sif' })).toContain('--nv');
   });
-  test('one interface picks the runtime', () => {
-    const ctx = { image: 'a.sif', name: 'n', dockerNetwork: null };
-    expect(sandboxArgv(spec(), { ...ctx, kind: 'apptainer' })[0]).toBe('apptainer');
-    expect(sandboxArgv(spec(), { ...ctx, kind: 'docker' })[0]).toBe('docker');
-    expect(sandboxArgv(spec(), { ...ctx, kind: 'bwrap' })[0]).toBe('bwrap');
+  test('one interface picks the runtime; bwrap and apptainer start through setpriv, never as root, with no new privileges', () => {
+    const ctx = { image: 'a.sif', name: 'n', dockerNetwork: null, user: { uid: 64001, gid: 64001 } };
+    const apptainer = sandboxArgv(spec(), { ...ctx, kind: 'apptainer' });
+    expect(apptainer.slice(0, 6)).toEqual([
+      'setpriv',
+      '--reuid=64001',
+      '--regid=64001',
+      '--clear-groups',
+      '--no-new-privs',
+      '--',
+    ]);
+    expect(apptainer[6]).toBe('apptainer');
+    const docker = sandboxArgv(spec(), { ...ctx, kind: 'docker' });
+    expect(docker[0]).toBe('docker');
+    expect(docker.join(' ')).toContain('--user 64001:64001');
+    const bwrap = sandboxArgv(spec(), { ...ctx, kind: 'bwrap', seccompFile: '/scratch/seccomp.bpf' });
+    // A shell opens the seccomp program on fd 3, then setpriv drops to the sandbox user and execs bwrap.
+    expect(bwrap.slice(0, 4)).toEqual(['/bin/sh', '-c', 'exec 3<"$0" && exec "$@"', '/scratch/seccomp.bpf']);
+    expect(bwrap.slice(4, 10)).toEqual(['setpriv', '--reuid=64001', '--regid=64001', '--clear-groups', '--no-new-privs', '--']);
+    expect(bwrap[10]).toBe('bwrap');
+    expect(bwrap.join(' ')).toContain('--seccomp 3 --chdir');
+    // An unprivileged harness runs the sandbox as itself: setpriv only sets no_new_privs.
+    expect(sandboxArgv(spec(), { ...ctx, user: null, kind: 'bwrap' }).slice(0, 4)).toEqual([
+      'setpriv',
+      '--no-new-privs',
+      '--',
+      'bwrap',
+    ]);
+  });
+  test('kernel interfaces under /proc are bound read-only over the fresh /proc', () => {
+    const argv = bwrapArgs(spec());
+    const proc = argv.indexOf('--proc');
+    for (const p of ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus']) {
+      const at = argv.findIndex((a, i) => a === '--ro-bind-try' && argv[i + 1] === p && argv[i + 2] === p);
+      expect(at).toBeGreaterThan(proc);
+    }
   });
 });
 

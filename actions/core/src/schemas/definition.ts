@@ -117,6 +117,17 @@ export const BenchmarkDefinition = z
           .optional()
           .describe('Other GPUs preflight accepts (e.g. "NVIDIA H200" for a runner acceptance test); never for leaderboard runs'),
       }),
+      diskGB: z
+        .number()
+        .positive()
+        .optional()
+        .describe('Disk the agent may fill (workspace, its /tmp and home) before writes fail; default 200'),
+      memoryGB: z
+        .number()
+        .positive()
+        .optional()
+        .describe("Host memory the agent's sandbox may use; default: the host's memory less a reserve"),
+      pids: z.number().int().positive().optional().describe('Processes and threads the sandbox may run at once; default 4096'),
     }),
     baseModels: z.array(BaseModel).min(1),
     benchmarks: z.array(Benchmark).min(1),

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IntegrityFinding } from '@ptb/core';
-import type { EvalReply } from '../eval-service.ts';
+import type { EvalMeasure } from '../eval-service.ts';
 import { type Snapshot, type SnapshotProblem, snapshotTree } from '../snapshot.ts';
 import { verify } from '../verify/verifier.ts';
 import type { Cell } from './context.ts';
@@ -52,7 +52,13 @@ function takeSnapshot(cell: Cell, name: string): Snapshot {
 }
 
 /** The agent-facing evaluate call: the current final_model/ snapshotted and scored on `limit` samples. */
-export async function scoreSnapshot(cell: Cell, call: number, limit: number, signal: AbortSignal): Promise<EvalReply> {
+export async function scoreSnapshot(
+  cell: Cell,
+  call: number,
+  limit: number,
+  drawSeed: number,
+  signal: AbortSignal,
+): Promise<EvalMeasure> {
   const snap = takeSnapshot(cell, `evaluate-${call}`);
   try {
     if (snap.kind === 'absent') return { ok: false, error: 'final_model/ does not exist' };
@@ -71,16 +77,18 @@ export async function scoreSnapshot(cell: Cell, call: number, limit: number, sig
       evaluatorDir: cell.evaluatorDir,
       workDir: join(cell.paths.scratch, 'verify'),
       limit,
-      seed: cell.req.seed,
+      // A fresh draw of items each call: the evaluator shuffles with this seed before taking `limit`.
+      seed: drawSeed,
       gpus: cell.gpus,
       timeoutMs: (evaluation.timeoutSeconds ?? 3600) * 1000,
-      logFile: cell.paths.evaluatorLog,
+      logFile: cell.evaluatorLog,
+      cgroup: cell.verifyCgroup,
       redact: cell.redact,
       signal,
       graderSocket: cell.paths.harnessLlmSocket,
     });
     return out.ok
-      ? { ok: true, metrics: out.summary.metrics, samples: out.summary.samples, seconds: out.seconds }
+      ? { ok: true, value: out.summary.value, stderr: out.summary.stderr, samples: out.summary.samples, seconds: out.seconds }
       : { ok: false, error: out.reason, seconds: out.seconds };
   } finally {
     if (snap.kind === 'copied') rmSync(snap.dir, { recursive: true, force: true });

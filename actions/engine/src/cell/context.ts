@@ -1,10 +1,13 @@
-import type { BaseModel, Benchmark, EvaluationSpec, ResolvedDefinition } from '@ptb/core';
+import type { BaseModel, Benchmark, EvaluationSpec, IntegrityFinding, ResolvedDefinition } from '@ptb/core';
 import type { AgentLaunch } from '../agents/adapters.ts';
+import type { CappedLog } from '../capped-log.ts';
 import type { LlmProxy } from '../egress/llm-proxy.ts';
 import type { Egress } from '../egress/squid.ts';
 import type { EvalService } from '../eval-service.ts';
 import type { Cgroup } from '../sandbox/cgroup.ts';
+import type { SandboxUser } from '../sandbox/identity.ts';
 import type { RuntimeContext } from '../sandbox/runtime.ts';
+import type { ScratchFs } from '../sandbox/scratch-fs.ts';
 import type { SandboxSpec } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
 import type { ProtectedHashes } from '../workspace.ts';
@@ -51,7 +54,19 @@ export interface Cell {
   redact: (text: string) => string;
   launch: AgentLaunch;
   services: { llm: LlmProxy | null; evalService: EvalService | null; egress: Egress | null };
+  /** The agent's cgroup, and the one evaluations run in. */
   cgroup: Cgroup | null;
+  verifyCgroup: Cgroup | null;
+  /** The unprivileged host user of the sandboxes (null: the harness's own, unprivileged, user). */
+  user: SandboxUser | null;
+  /** The size-capped filesystem the workspace lives on. */
+  scratchFs: ScratchFs | null;
+  /** The evaluator's output, capped. */
+  evaluatorLog: CappedLog;
+  /** What the harness itself saw during the run (a limit reached, egress stopped...), with evidence. */
+  harnessFindings: IntegrityFinding[];
+  /** Stops the watchdogs of the run. */
+  stopWatchdogs: () => void;
   runtime: (image: string | null, name: string) => RuntimeContext;
   /** The agent's sandbox for a command line. */
   agentSpec: (argv: string[]) => SandboxSpec;

@@ -1,18 +1,32 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBaseModel } from '@ptb/core';
+import { findBaseModel, type IntegrityFinding } from '@ptb/core';
 import { type AgentLaunch, agentLaunch, baselineLaunch, scriptLaunch } from '../agents/adapters.ts';
+import { CappedLog } from '../capped-log.ts';
 import { keysFromEnv, PLACEHOLDER_KEY, startLlmProxy } from '../egress/llm-proxy.ts';
 import { startEgress } from '../egress/squid.ts';
 import { startEvalService } from '../eval-service.ts';
 import { fileSha256, sha256 } from '../hash.ts';
 import { BUNDLES_DIR, defaultModelCache, modelDirIn } from '../paths.ts';
-import { gpuDevices, preflight } from '../preflight.ts';
+import { gpuDevices, PreflightError, preflight, sandboxProblems } from '../preflight.ts';
 import { taskPrompt } from '../prompt.ts';
 import { makeRedactor, secretsInEnv } from '../redact.ts';
-import { createCgroup } from '../sandbox/cgroup.ts';
-import type { RuntimeContext } from '../sandbox/runtime.ts';
+import { type Cgroup, createCgroup, defaultMemoryBytes, type Limits, unenforced } from '../sandbox/cgroup.ts';
+import { giveTo, identityFiles, type SandboxUser, sandboxUser } from '../sandbox/identity.ts';
+import { DiskLimitError, makeScratchFs, removeTree } from '../sandbox/scratch-fs.ts';
+import { seccompBytes } from '../sandbox/seccomp.ts';
 import { INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
 import { evaluationOf } from '../verify/evaluation.ts';
@@ -20,6 +34,10 @@ import { buildWorkspace } from '../workspace.ts';
 import { scoreSnapshot } from './collect.ts';
 import { type Cell, InputError } from './context.ts';
 
+const EVALUATOR_LOG_CAP_BYTES = 32 * 2 ** 20;
+const EGRESS_LOG_CAP_BYTES = 256 * 2 ** 20;
+const DEFAULT_DISK_GB = 200;
+const DEFAULT_PIDS = 4096;
 const CA_BUNDLE_INSIDE = '/etc/ptb/ca-bundle.pem';
 const CA_INSIDE = '/etc/ptb/egress-ca.pem';
 const VERDICT_NAMES = ['result.json', 'verdict.json', 'integrity.json'];
@@ -46,12 +64,62 @@ function resolveRequest(req: CellRequest) {
   return { def, baseModel, benchmark, evaluation, bundleDir };
 }
 
+/** Which limits the operator accepts unenforced on this machine (PTB_UNENFORCED_LIMITS=pids,memory,cpu,disk): a laptop, never a runner. */
+function acceptedUnenforced(env: NodeJS.ProcessEnv): Set<string> {
+  return new Set(
+    (env.PTB_UNENFORCED_LIMITS ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+}
+
+/** The limits of the agent's sandbox: the request's, else the environment's, else the definition's budget, else defaults. */
+function sandboxLimits(req: CellRequest, env: NodeJS.ProcessEnv): Required<Limits> & { diskBytes: number } {
+  const budget = req.definition.budget;
+  const gb = (v: string | undefined) => (v ? Number(v) * 2 ** 30 : undefined);
+  return {
+    pids: req.limits?.pids ?? (env.PTB_PIDS_LIMIT ? Number(env.PTB_PIDS_LIMIT) : undefined) ?? budget.pids ?? DEFAULT_PIDS,
+    memoryBytes:
+      req.limits?.memoryBytes ??
+      gb(env.PTB_MEMORY_LIMIT_GB) ??
+      (budget.memoryGB ? budget.memoryGB * 2 ** 30 : undefined) ??
+      defaultMemoryBytes(),
+    cpus: env.PTB_CPUS ? Number(env.PTB_CPUS) : 0,
+    diskBytes: req.limits?.diskBytes ?? gb(env.PTB_DISK_LIMIT_GB) ?? (budget.diskGB ?? DEFAULT_DISK_GB) * 2 ** 30,
+  };
+}
+
+/**
+ * A cgroup with the limits, or a PreflightError when one cannot be enforced (unless the
+ * operator accepted that, which becomes a finding): a limit never silently does nothing.
+ */
+function limitedCgroup(name: string, limits: Limits, accepted: Set<string>, findings: IntegrityFinding[]): Cgroup | null {
+  const cgroup = createCgroup(name, limits);
+  const missing = unenforced(limits, cgroup).filter((l) => !accepted.has(l.split(' ')[0] as string));
+  if (missing.length > 0) {
+    cgroup?.remove();
+    throw new PreflightError([
+      `these limits of the sandbox cannot be enforced here: ${missing.join(', ')}. Run the harness as root, or give its user a delegated cgroup (PTB_CGROUP_PARENT, e.g. systemd Delegate=yes); on a development machine PTB_UNENFORCED_LIMITS=pids,memory,cpu accepts that knowingly`,
+    ]);
+  }
+  const lost = unenforced(limits, cgroup);
+  if (lost.length > 0 && !findings.some((f) => f.summary.startsWith('limits not enforced')))
+    findings.push({
+      check: 'harness',
+      severity: 'warning',
+      summary: `limits not enforced on this machine (accepted by the operator): ${lost.join(', ')}`,
+      evidence: ['PTB_UNENFORCED_LIMITS'],
+    });
+  return cgroup;
+}
+
 /**
  * Everything before the agent starts: the request resolved, preflight, a fresh workspace
- * in a scratch folder of the harness, the credential proxy, the evaluation service, the
- * egress proxy, the agent's launch and its cgroup. The returned cell owns all of them;
- * `teardownCell` stops them whatever happened. Throws InputError or PreflightError before
- * anything is started.
+ * on a size-capped filesystem, the credential proxy, the evaluation service, the egress
+ * proxy, the agent's launch, its user, seccomp program and cgroups. The returned cell owns
+ * all of them; `teardownCell` stops them whatever happened. Throws InputError or
+ * PreflightError before the agent can start.
  */
 export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => void): Promise<Cell> {
   const jobStart = Date.now();
@@ -67,6 +135,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const agentImage = req.manifest.agent.image ?? env.PTB_AGENT_IMAGE ?? null;
   const evalImage = env.PTB_EVAL_IMAGE ?? null;
   const readOnlyCache = req.readOnlyCacheDir ?? env.PTB_READONLY_CACHE ?? null;
+  const user = sandboxUser(env, gpuIndex);
+  const limits = sandboxLimits(req, env);
+  const accepted = acceptedUnenforced(env);
   // A definition that allows no egress runs with no proxy at all: the sandbox has loopback only.
   const egressAllowed = def.network.allow.length > 0;
   const needs = [...(egressAllowed ? ['squid'] : []), ...(req.runtime === 'bwrap' ? ['socat', 'python3'] : [])];
@@ -94,56 +165,33 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     throw new InputError(
       `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
     );
+  const tools = toolchain(env);
+  const sandboxIssues = sandboxProblems({
+    user,
+    runtime: req.runtime,
+    readable: [
+      baseModelDir,
+      ...(evaluatorDir ? [evaluatorDir] : []),
+      ...(readOnlyCache ? [readOnlyCache] : []),
+      ...tools.mounts.map((m) => m.host),
+    ],
+  });
+  if (sandboxIssues.length > 0) throw new PreflightError(sandboxIssues);
 
   // Results and verdicts live outside anything the agent can reach; stale ones are removed first.
   const out = req.outDir;
   const logs = join(out, 'logs');
   mkdirSync(logs, { recursive: true });
   for (const name of VERDICT_NAMES) rmSync(join(out, name), { force: true });
-  const scratch = mkdtempSync(join(tmpdir(), 'ptb-cell-'));
-  // squid runs as the `proxy` user and must reach its log folder inside.
+  const scratch = mkdtempSync(
+    join(env.PTB_SCRATCH_DIR && process.getuid?.() !== 0 ? env.PTB_SCRATCH_DIR : tmpdir(), 'ptb-cell-'),
+  );
+  // The sandbox user and squid (the `proxy` user) must reach folders inside; nobody may list it.
   chmodSync(scratch, 0o711);
-  const paths: Cell['paths'] = {
-    out,
-    logs,
-    scratch,
-    workspace: join(scratch, 'workspace'),
-    harness: join(scratch, 'harness'),
-    sockets: join(scratch, 'sock'),
-    baseModel: baseModelDir,
-    modelCache,
-    traceFile: join(logs, 'agent-trace.jsonl'),
-    evaluatorLog: join(logs, 'evaluator.log'),
-    harnessLlmSocket: join(scratch, 'harness-llm.sock'),
-  };
-  for (const d of [paths.workspace, paths.harness, paths.sockets]) mkdirSync(d, { recursive: true });
-
+  const budgetSeconds = req.budgetSeconds ?? def.budget.hours * 3600;
   const keys = { ...keysFromEnv(env), ...req.llmKeys };
   const redact = makeRedactor([...Object.values(keys).filter((k): k is string => Boolean(k)), ...secretsInEnv(env)]);
-  const budgetSeconds = req.budgetSeconds ?? def.budget.hours * 3600;
-  const gpus = gpuDevices(gpuIndex);
-  const prompt = taskPrompt({
-    definition: def,
-    baseModel,
-    benchmark,
-    budgetSeconds,
-    gpuDescription: gpus.length > 0 ? `One ${def.budget.gpu.model} GPU` : 'No GPU in this run (a CPU-only test configuration)',
-  });
-  const protectedBefore = await buildWorkspace({
-    dir: paths.workspace,
-    prompt,
-    deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
-    defaultLimit: benchmark.agentDefaultLimit,
-    taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
-    templatesDir: bundleDir ? join(bundleDir, 'templates') : null,
-  });
-
-  const runtime = (image: string | null, name: string): RuntimeContext => ({
-    kind: req.runtime,
-    image: image ?? '',
-    name,
-    dockerNetwork: null,
-  });
+  const harnessFindings: IntegrityFinding[] = [];
   let evaluateCalls = 0;
   const cell: Cell = {
     req,
@@ -154,27 +202,99 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     evaluatorDir,
     jobStart,
     mark,
-    paths,
+    paths: {
+      out,
+      logs,
+      scratch,
+      workspace: join(scratch, 'fs', 'workspace'),
+      harness: join(scratch, 'harness'),
+      sockets: join(scratch, 'sock'),
+      baseModel: baseModelDir,
+      modelCache,
+      traceFile: join(logs, 'agent-trace.jsonl'),
+      evaluatorLog: join(logs, 'evaluator.log'),
+      harnessLlmSocket: join(scratch, 'harness-llm.sock'),
+    },
     name: `ptb-${req.manifest.id}-${req.seed}-${sha256(scratch).slice(0, 8)}`,
     gpuIndex,
-    gpus,
+    gpus: gpuDevices(gpuIndex),
     images: { agent: agentImage, evaluation: evalImage },
     budgetSeconds,
     deadlineMs: Date.now() + budgetSeconds * 1000,
-    prompt,
-    protectedBefore,
+    prompt: '',
+    protectedBefore: new Map(),
     redact,
-    launch: launchFor(req, prompt, paths.harness),
+    launch: baselineLaunch(),
     services: { llm: null, evalService: null, egress: null },
     cgroup: null,
-    runtime,
+    verifyCgroup: null,
+    user,
+    scratchFs: null,
+    evaluatorLog: new CappedLog(join(logs, 'evaluator.log'), EVALUATOR_LOG_CAP_BYTES),
+    harnessFindings,
+    stopWatchdogs: () => {},
+    runtime: (image, name) => ({
+      kind: req.runtime,
+      image: image ?? '',
+      name,
+      dockerNetwork: null,
+      user,
+      seccompFile: req.runtime === 'bwrap' ? join(scratch, 'seccomp.bpf') : null,
+    }),
     agentSpec: () => {
       throw new Error('the agent sandbox is not ready');
     },
     evaluateCalls: () => evaluateCalls,
   };
-  // From here on, something is running: the caller must be able to tear it down.
+  // From here on, something exists on disk or runs: the caller must be able to tear it down.
   onStarted(cell);
+  const { paths } = cell;
+
+  try {
+    cell.scratchFs = makeScratchFs({
+      scratch,
+      capBytes: limits.diskBytes,
+      env,
+      allowUnenforced: accepted.has('disk'),
+    });
+  } catch (e) {
+    if (e instanceof DiskLimitError) throw new PreflightError([e.message]);
+    throw e;
+  }
+  if (cell.scratchFs.enforcement === 'none')
+    harnessFindings.push({
+      check: 'harness',
+      severity: 'warning',
+      summary: 'limits not enforced on this machine (accepted by the operator): disk',
+      evidence: ['PTB_UNENFORCED_LIMITS'],
+    });
+  paths.workspace = join(cell.scratchFs.dir, 'workspace');
+  for (const d of [paths.workspace, paths.harness]) mkdirSync(d, { recursive: true });
+  mkdirSync(paths.sockets, { mode: 0o711 });
+  writeFileSync(join(scratch, 'seccomp.bpf'), seccompBytes(), { mode: 0o644 });
+  const etc = identityFiles(paths.harness, user);
+
+  const gpus = cell.gpus;
+  cell.prompt = taskPrompt({
+    definition: def,
+    baseModel,
+    benchmark,
+    budgetSeconds,
+    gpuDescription: gpus.length > 0 ? `One ${def.budget.gpu.model} GPU` : 'No GPU in this run (a CPU-only test configuration)',
+  });
+  cell.protectedBefore = await buildWorkspace({
+    dir: paths.workspace,
+    prompt: cell.prompt,
+    deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
+    defaultLimit: benchmark.agentDefaultLimit,
+    taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
+    templatesDir: bundleDir ? join(bundleDir, 'templates') : null,
+  });
+  cell.launch = launchFor(req, cell.prompt, paths.harness);
+  for (const f of cell.launch.files) {
+    mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
+    writeFileSync(join(paths.workspace, '.home', f.path), f.content);
+  }
 
   cell.services.llm = await startLlmProxy({
     harnessSocketPath: paths.harnessLlmSocket,
@@ -189,30 +309,71 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     logPath: join(logs, 'evaluate-calls.jsonl'),
     minIntervalMs: (req.evaluateMinIntervalSeconds ?? 30) * 1000,
     maxLimit: benchmark.dataset.samples,
-    evaluate: (limit, signal) => scoreSnapshot(cell, ++evaluateCalls, limit, signal),
+    evaluate: (limit, drawSeed, signal) => scoreSnapshot(cell, ++evaluateCalls, limit, drawSeed, signal),
   });
   cell.services.egress = egressAllowed
     ? await startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny, {
         ...(env.PTB_EGRESS_UPSTREAM_CA ? { upstreamCa: env.PTB_EGRESS_UPSTREAM_CA } : {}),
       })
     : null;
+  // The sockets are the sandbox's only ways out: its user (and nobody else) may connect.
+  const sockets = [join(paths.sockets, 'llm.sock'), join(paths.sockets, 'eval.sock'), cell.services.egress?.socketPath];
+  for (const socket of sockets) if (socket) shareWith(user, socket);
 
-  for (const f of cell.launch.files) {
-    mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
-    writeFileSync(join(paths.workspace, '.home', f.path), f.content);
-  }
-  cell.cgroup = createCgroup(cell.name, {
-    pids: Number(env.PTB_PIDS_LIMIT ?? 4096),
-    ...(env.PTB_MEMORY_LIMIT_GB ? { memoryBytes: Number(env.PTB_MEMORY_LIMIT_GB) * 2 ** 30 } : {}),
-    ...(env.PTB_CPUS ? { cpus: Number(env.PTB_CPUS) } : {}),
-  });
+  const cgroupLimits: Limits = {
+    pids: limits.pids,
+    memoryBytes: limits.memoryBytes,
+    ...(limits.cpus ? { cpus: limits.cpus } : {}),
+  };
+  cell.cgroup = limitedCgroup(cell.name, cgroupLimits, accepted, harnessFindings);
+  cell.verifyCgroup = limitedCgroup(`${cell.name}-verify`, cgroupLimits, accepted, harnessFindings);
+  // Everything the agent may write is its user's; the harness's own files stay the harness's.
+  giveTo(user, paths.workspace);
+  cell.stopWatchdogs = startWatchdogs(cell);
+
   // The deadline counts from here: the agent starts next.
   cell.deadlineMs = Date.now() + budgetSeconds * 1000;
   const timer = join(paths.workspace, 'timer.sh');
   writeFileSync(timer, readFileSync(timer, 'utf8').replace(/^deadline=\d+$/m, `deadline=${Math.ceil(cell.deadlineMs / 1000)}`));
-  protectedBefore.set('timer.sh', await fileSha256(timer));
-  cell.agentSpec = agentSandbox(cell, readOnlyCache);
+  cell.protectedBefore.set('timer.sh', await fileSha256(timer));
+  cell.agentSpec = agentSandbox(cell, readOnlyCache, etc);
   return cell;
+}
+
+/** A socket only the sandbox user (and the harness) may connect to. */
+function shareWith(user: SandboxUser | null, socket: string): void {
+  if (user) chownSync(socket, user.uid, user.gid);
+  chmodSync(socket, 0o600);
+}
+
+/**
+ * Checks that run beside the agent: the egress log may not grow past its cap (a flood of
+ * requests would otherwise fill the harness's disk): at the cap, egress is stopped for the
+ * rest of the run and a finding says so.
+ */
+function startWatchdogs(cell: Cell): () => void {
+  const accessLog = join(cell.paths.scratch, 'egress', 'access.log');
+  const timer = setInterval(() => {
+    const egress = cell.services.egress;
+    if (!egress) return;
+    let size = 0;
+    try {
+      size = statSync(accessLog).size;
+    } catch {
+      return;
+    }
+    if (size < EGRESS_LOG_CAP_BYTES) return;
+    cell.services.egress = null;
+    void egress.stop();
+    cell.harnessFindings.push({
+      check: 'egress-flood',
+      severity: 'warning',
+      summary: `the egress log reached ${EGRESS_LOG_CAP_BYTES} bytes: egress was stopped for the rest of the run`,
+      evidence: [],
+    });
+  }, 2000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function launchFor(req: CellRequest, prompt: string, harnessDir: string): AgentLaunch {
@@ -230,7 +391,11 @@ function launchFor(req: CellRequest, prompt: string, harnessDir: string): AgentL
 }
 
 /** The agent's sandbox: the workspace writable, the base model and harness files read-only, the proxies as its only ways out. */
-function agentSandbox(cell: Cell, readOnlyCache: string | null): (argv: string[]) => SandboxSpec {
+function agentSandbox(
+  cell: Cell,
+  readOnlyCache: string | null,
+  etc: { passwd: string; group: string },
+): (argv: string[]) => SandboxSpec {
   const { paths, req, gpus } = cell;
   const egress = cell.services.egress;
   const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
@@ -241,6 +406,8 @@ function agentSandbox(cell: Cell, readOnlyCache: string | null): (argv: string[]
     env: {
       PATH: tools.path,
       HOME: `${INSIDE.workspace}/.home`,
+      USER: 'agent',
+      LOGNAME: 'agent',
       TMPDIR: '/tmp',
       LANG: 'C.UTF-8',
       ...(egress
@@ -287,6 +454,9 @@ function agentSandbox(cell: Cell, readOnlyCache: string | null): (argv: string[]
       { host: paths.harness, target: INSIDE.harness, mode: 'ro' },
       ...(readOnlyCache ? [{ host: readOnlyCache, target: INSIDE.cache, mode: 'ro' as const }] : []),
       ...tools.mounts,
+      // The sandbox user's own passwd and group entries, in place of the host's.
+      { host: etc.passwd, target: '/etc/passwd', mode: 'ro' as const },
+      { host: etc.group, target: '/etc/group', mode: 'ro' as const },
       ...(egress?.tls
         ? [
             { host: egress.tls.caBundle, target: CA_BUNDLE_INSIDE, mode: 'ro' as const },
@@ -312,12 +482,22 @@ function agentSandbox(cell: Cell, readOnlyCache: string | null): (argv: string[]
 
 /** Stops every service of the cell and removes its scratch folder; safe to call on a half-prepared cell, and twice. */
 export async function teardownCell(cell: Cell): Promise<void> {
+  cell.stopWatchdogs();
   const { llm, evalService, egress } = cell.services;
   cell.services = { llm: null, evalService: null, egress: null };
   await Promise.allSettled([egress?.stop(), llm?.stop(), evalService?.stop()]);
-  cell.cgroup?.killAll();
-  cell.cgroup?.remove();
+  for (const cgroup of [cell.cgroup, cell.verifyCgroup]) {
+    cgroup?.killAll();
+    cgroup?.remove();
+  }
   cell.cgroup = null;
-  if (!cell.req.keepWorkspace) rmSync(cell.paths.scratch, { recursive: true, force: true });
-  else writeFileSync(join(cell.paths.out, 'workspace-path.txt'), `${cell.paths.workspace}\n`);
+  cell.verifyCgroup = null;
+  cell.evaluatorLog.close();
+  if (cell.req.keepWorkspace) {
+    writeFileSync(join(cell.paths.out, 'workspace-path.txt'), `${cell.paths.workspace}\n`);
+    return;
+  }
+  cell.scratchFs?.release();
+  cell.scratchFs = null;
+  removeTree(cell.paths.scratch);
 }

@@ -27,7 +27,8 @@ export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise
         graderSocket: cell.paths.harnessLlmSocket,
         gpus: cell.gpus,
         timeoutMs: (cell.evaluation.timeoutSeconds ?? 6 * 3600) * 1000,
-        logFile: cell.paths.evaluatorLog,
+        logFile: cell.evaluatorLog,
+        cgroup: cell.verifyCgroup,
         redact: cell.redact,
       });
       if (out.logPath)

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export type CgroupVersion = 'v2' | 'v1';
@@ -14,6 +15,8 @@ export interface Cgroup {
   version: CgroupVersion;
   /** cgroup.procs files to write the sandbox's first pid into (one per v1 hierarchy). */
   procsFiles: string[];
+  /** The limits that were written and read back; a requested limit missing here is not enforced. */
+  enforced: Limits;
   pids(): number[];
   killAll(): void;
   remove(): void;
@@ -21,7 +24,19 @@ export interface Cgroup {
 
 const CPU_PERIOD_US = 100_000;
 
-/** Which cgroup version this host offers and whether we may create groups (root, mounted). */
+/**
+ * Where the harness may make cgroups: the cgroup mount, or a subtree delegated to its user
+ * (PTB_CGROUP_PARENT, relative to the mount: e.g. what systemd's `Delegate=yes` gives a
+ * service, or a folder an operator made and chowned to the runner's user). For cgroup v1 the
+ * same relative path is used in each controller's hierarchy.
+ */
+export function cgroupParent(env: NodeJS.ProcessEnv = process.env): string {
+  const rel = (env.PTB_CGROUP_PARENT ?? '').replace(/^\/+|\/+$/g, '');
+  if (rel.split('/').some((part) => part === '..')) throw new Error('PTB_CGROUP_PARENT must not contain ".."');
+  return rel;
+}
+
+/** Which cgroup version this host offers. */
 export function detectCgroup(root = '/sys/fs/cgroup'): CgroupVersion | null {
   if (existsSync(join(root, 'cgroup.controllers'))) return 'v2';
   if (existsSync(join(root, 'pids', 'cgroup.procs')) || existsSync(join(root, 'memory', 'cgroup.procs'))) return 'v1';
@@ -37,17 +52,24 @@ const tryWrite = (file: string, value: string): boolean => {
   }
 };
 
-const readPids = (file: string): number[] => {
+const readText = (file: string): string | null => {
   try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .filter((n) => n > 0);
+    return readFileSync(file, 'utf8').trim();
   } catch {
-    return [];
+    return null;
   }
 };
+
+/** Writes a limit and reads it back: only a value the kernel kept counts as enforced. */
+const setLimit = (file: string, value: string, expect = value): boolean =>
+  tryWrite(file, value) && readText(file)?.split(/\s+/)[0] === expect.split(/\s+/)[0];
+
+const readPids = (file: string): number[] =>
+  (readText(file) ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => n > 0);
 
 const killPids = (pids: number[]): void => {
   for (const pid of pids) {
@@ -59,25 +81,38 @@ const killPids = (pids: number[]): void => {
   }
 };
 
-/** Creates `ptb-<name>` with the limits; null when the host has no usable cgroups (limits are then not enforced). */
-export function createCgroup(name: string, limits: Limits, root = '/sys/fs/cgroup'): Cgroup | null {
+/** Memory for a sandbox when none is configured: the host's memory less a reserve for the harness and the OS. */
+export function defaultMemoryBytes(total = totalmem()): number {
+  const reserve = Math.max(2 * 2 ** 30, total * 0.1);
+  return Math.max(2 ** 30, Math.floor(total - reserve));
+}
+
+/** Creates `ptb-<name>` under the parent with the limits; null when the host has no cgroups the harness may use. */
+export function createCgroup(name: string, limits: Limits, root = '/sys/fs/cgroup', parent = cgroupParent()): Cgroup | null {
   const version = detectCgroup(root);
   if (version === 'v2') {
-    const dir = join(root, `ptb-${name}`);
+    const base = join(root, parent);
+    const dir = join(base, `ptb-${name}`);
     try {
       // Controllers must be enabled in the parent before a child can use them.
-      tryWrite(join(root, 'cgroup.subtree_control'), '+memory +pids +cpu');
+      tryWrite(join(base, 'cgroup.subtree_control'), '+memory +pids +cpu');
       mkdirSync(dir);
     } catch {
       return null;
     }
-    if (limits.memoryBytes) tryWrite(join(dir, 'memory.max'), String(limits.memoryBytes));
-    if (limits.pids) tryWrite(join(dir, 'pids.max'), String(limits.pids));
-    if (limits.cpus) tryWrite(join(dir, 'cpu.max'), `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`);
+    const enforced: Limits = {};
+    if (limits.memoryBytes && setLimit(join(dir, 'memory.max'), String(limits.memoryBytes)))
+      enforced.memoryBytes = limits.memoryBytes;
+    // Swap would let the memory limit be exceeded.
+    if (existsSync(join(dir, 'memory.swap.max'))) tryWrite(join(dir, 'memory.swap.max'), '0');
+    if (limits.pids && setLimit(join(dir, 'pids.max'), String(limits.pids))) enforced.pids = limits.pids;
+    if (limits.cpus && setLimit(join(dir, 'cpu.max'), `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`))
+      enforced.cpus = limits.cpus;
     const procs = join(dir, 'cgroup.procs');
     return {
       version,
       procsFiles: [procs],
+      enforced,
       pids: () => readPids(procs),
       killAll: () => {
         if (!tryWrite(join(dir, 'cgroup.kill'), '1')) killPids(readPids(procs));
@@ -88,28 +123,38 @@ export function createCgroup(name: string, limits: Limits, root = '/sys/fs/cgrou
   if (version === 'v1') {
     const dirs: Record<string, string> = {};
     for (const controller of ['pids', 'memory', 'cpu']) {
-      const base = join(root, controller);
+      const base = join(root, controller, parent);
       if (!existsSync(base)) continue;
       const dir = join(base, `ptb-${name}`);
       try {
         mkdirSync(dir);
         dirs[controller] = dir;
       } catch {
-        // this hierarchy is not writable: skip its limit
+        // this hierarchy is not writable: its limit is not enforced (the caller decides)
       }
     }
     if (Object.keys(dirs).length === 0) return null;
-    if (dirs.memory && limits.memoryBytes) tryWrite(join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-    if (dirs.pids && limits.pids) tryWrite(join(dirs.pids, 'pids.max'), String(limits.pids));
+    const enforced: Limits = {};
+    if (dirs.memory && limits.memoryBytes) {
+      if (setLimit(join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryBytes)))
+        enforced.memoryBytes = limits.memoryBytes;
+      tryWrite(join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+    }
+    if (dirs.pids && limits.pids && setLimit(join(dirs.pids, 'pids.max'), String(limits.pids))) enforced.pids = limits.pids;
     if (dirs.cpu && limits.cpus) {
-      tryWrite(join(dirs.cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-      tryWrite(join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.round(limits.cpus * CPU_PERIOD_US)));
+      const quota = String(Math.round(limits.cpus * CPU_PERIOD_US));
+      if (
+        setLimit(join(dirs.cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US)) &&
+        setLimit(join(dirs.cpu, 'cpu.cfs_quota_us'), quota)
+      )
+        enforced.cpus = limits.cpus;
     }
     const procsFiles = Object.values(dirs).map((d) => join(d, 'cgroup.procs'));
     const pidsOf = () => [...new Set(procsFiles.flatMap(readPids))];
     return {
       version,
       procsFiles,
+      enforced,
       pids: pidsOf,
       killAll: () => killPids(pidsOf()),
       remove: () => {
@@ -118,6 +163,17 @@ export function createCgroup(name: string, limits: Limits, root = '/sys/fs/cgrou
     };
   }
   return null;
+}
+
+/** Limits that were asked for but not enforced, in words (empty when all hold). */
+export function unenforced(requested: Limits, cgroup: Cgroup | null): string[] {
+  const out: string[] = [];
+  const got = cgroup?.enforced ?? {};
+  if (requested.pids && got.pids !== requested.pids) out.push(`pids (${requested.pids})`);
+  if (requested.memoryBytes && got.memoryBytes !== requested.memoryBytes)
+    out.push(`memory (${(requested.memoryBytes / 2 ** 30).toFixed(1)} GiB)`);
+  if (requested.cpus && got.cpus !== requested.cpus) out.push(`cpu (${requested.cpus})`);
+  return out;
 }
 
 function removeDir(dir: string): void {

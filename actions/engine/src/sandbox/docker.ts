@@ -1,3 +1,4 @@
+import type { SandboxUser } from './identity.ts';
 import { bridgeInit, type SandboxSpec } from './spec.ts';
 
 export interface DockerOptions {
@@ -7,6 +8,8 @@ export interface DockerOptions {
   network: string | null;
   /** GPU selection: CDI device names (nvidia.com/gpu=0) or indices for `--gpus device=N`. */
   gpuMode: 'cdi' | 'gpus-flag';
+  /** The unprivileged host user the container runs as; null: the image's user. */
+  user?: SandboxUser | null;
 }
 
 /**
@@ -19,6 +22,7 @@ export function dockerArgs(spec: SandboxSpec, opts: DockerOptions): string[] {
   const a = ['docker', 'run', '--rm', '--name', opts.name, '--init', '--read-only'];
   a.push('--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--ipc', 'private');
   a.push('--network', opts.network ?? 'none', '--hostname', spec.hostname);
+  if (opts.user) a.push('--user', `${opts.user.uid}:${opts.user.gid}`);
   if (spec.limits.pids) a.push('--pids-limit', String(spec.limits.pids));
   if (spec.limits.memoryBytes)
     a.push('--memory', String(spec.limits.memoryBytes), '--memory-swap', String(spec.limits.memoryBytes));

@@ -3,6 +3,9 @@ import type { Readable } from 'node:stream';
 import type { Cgroup } from './cgroup.ts';
 import { comm, descendants, identify, type ProcId, signalAll, stillAlive } from './processes.ts';
 
+/** Exit code of the sandbox wrapper when it could not put itself into the cgroup (the harness's fault). */
+export const CGROUP_JOIN_FAILED = 96;
+
 export interface SuperviseOptions {
   argv: string[];
   /** Environment of the runtime process itself (bwrap clears it for the sandbox). */
@@ -47,7 +50,8 @@ export function supervise(opts: SuperviseOptions): Promise<SuperviseResult> {
     ? [
         '/bin/sh',
         '-c',
-        `for f in ${cgroup.procsFiles.map((f) => `'${f}'`).join(' ')}; do echo $$ > "$f"; done; exec "$@"`,
+        // Joining must succeed: a sandbox outside its cgroup would run without limits.
+        `for f in ${cgroup.procsFiles.map((f) => `'${f}'`).join(' ')}; do echo $$ > "$f" || { echo "ptb-sandbox: cannot join the cgroup $f" >&2; exit ${CGROUP_JOIN_FAILED}; }; done; exec "$@"`,
         'ptb-cg',
         cmd,
         ...args,

@@ -1,7 +1,10 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark } from '@ptb/core';
+import type { CappedLog } from '../capped-log.ts';
 import { PLACEHOLDER_KEY } from '../egress/llm-proxy.ts';
+import type { Cgroup } from '../sandbox/cgroup.ts';
+import { giveTo } from '../sandbox/identity.ts';
 import { type RuntimeContext, sandboxArgv } from '../sandbox/runtime.ts';
 import { INSIDE, LLM_PORT, type Mount, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
 import { supervise } from '../sandbox/supervise.ts';
@@ -20,8 +23,11 @@ export interface VerifyInput {
   seed: number;
   gpus: string[];
   timeoutMs: number;
-  logFile: string;
+  /** Where the evaluator's output goes: a file, or the cell's capped log. */
+  logFile: string | CappedLog;
   redact: (s: string) => string;
+  /** The cgroup the evaluation runs in (limits, and every process killed at the end). */
+  cgroup?: Cgroup | null;
   signal?: AbortSignal;
   /** The credential proxy's harness socket, for benchmarks graded by an LLM judge. */
   graderSocket?: string;
@@ -48,6 +54,8 @@ export function verificationSpec(input: VerifyInput, logs: string, tmp: string):
     env: {
       PATH: tools.path,
       HOME: '/tmp',
+      USER: 'agent',
+      LOGNAME: 'agent',
       LANG: 'C.UTF-8',
       PYTHONDONTWRITEBYTECODE: '1',
       HF_HUB_OFFLINE: '1',
@@ -83,19 +91,25 @@ export type VerifyOutcome =
 export async function verify(input: VerifyInput): Promise<VerifyOutcome> {
   mkdirSync(input.workDir, { recursive: true });
   const dir = mkdtempSync(join(input.workDir, 'verify-'));
+  chmodSync(dir, 0o711);
   const logs = join(dir, 'logs');
   const tmp = join(dir, 'tmp');
   mkdirSync(logs);
   mkdirSync(tmp);
+  // The evaluation runs as the sandbox user: only its log folder and scratch /tmp are its own.
+  giveTo(input.runtime.user ?? null, logs);
+  giveTo(input.runtime.user ?? null, tmp);
   const spec = verificationSpec(input, logs, tmp);
-  const header = `# verification ${evaluationOf(input.benchmark).runner} seed=${input.seed} limit=${input.limit ?? 'all'}\n`;
-  appendFileSync(input.logFile, header);
+  const logFile = input.logFile;
+  const write = (line: string) => (typeof logFile === 'string' ? appendFileSync(logFile, line) : logFile.append(line));
+  write(`# verification ${evaluationOf(input.benchmark).runner} seed=${input.seed} limit=${input.limit ?? 'all'}\n`);
   const run = await supervise({
     argv: sandboxArgv(spec, input.runtime),
     timeLimitMs: input.timeoutMs,
     graceMs: 5000,
     maxOutputBytes: 2_000_000,
-    onLine: (stream, line) => appendFileSync(input.logFile, `${stream}: ${input.redact(line)}\n`),
+    cgroup: input.cgroup ?? null,
+    onLine: (stream, line) => write(`${stream}: ${input.redact(line)}\n`),
     ...(input.signal ? { signal: input.signal } : {}),
   });
   const seconds = (run.endedAtMs - run.startedAtMs) / 1000;
