@@ -16,19 +16,19 @@ describe('contamination scan', () => {
     { id: 'q2', text: 'Weng earns 12 dollars an hour for babysitting. Yesterday she did 50 minutes of babysitting.' },
     { id: 'short', text: 'two words' },
   ];
-  test('finds test items in training files, tolerates a few, flags more', () => {
+  test('finds test items in training files, tolerates a few, flags more', async () => {
     const train = [
       { path: 'data/train.jsonl', text: `{"q": "${items[0]?.text}"}\n{"q": "something else entirely about cats and dogs"}` },
     ];
-    const [f] = contaminationFindings(train, items);
+    const [f] = await contaminationFindings(train, items);
     expect(f).toMatchObject({ check: 'contamination', severity: 'warning' });
     expect(f?.evidence).toEqual(['q1 found in data/train.jsonl (13/13 8-grams)']);
-    const strict = contaminationFindings(train, items, { n: 8, threshold: 0.8, tolerated: 0 });
+    const strict = await contaminationFindings(train, items, { n: 8, threshold: 0.8, tolerated: 0 });
     expect(strict[0]?.severity).toBe('violation');
   });
-  test('paraphrase-free overlap below the threshold and unrelated text are clean', () => {
+  test('paraphrase-free overlap below the threshold and unrelated text are clean', async () => {
     const train = [{ path: 't.txt', text: 'Natalia sold clips to 48 of her friends. Weng earns money.' }];
-    expect(contaminationFindings(train, items)).toEqual([]);
+    expect(await contaminationFindings(train, items)).toEqual([]);
   });
 });
 

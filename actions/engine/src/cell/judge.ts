@@ -2,11 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IntegrityFinding } from '@ptb/core';
 import { parseAccessLog } from '../egress/access-log.ts';
-import { contaminationFindings } from '../integrity/contamination.ts';
+import { scanContamination } from '../integrity/contamination.ts';
 import { egressFindings, prewrittenVerdictFindings, protectedFileFindings } from '../integrity/findings.ts';
 import { judgePrompt, llmJudgeFindings, proxyJudge } from '../integrity/llm-judge.ts';
 import { modelIdentityFindings, tokenizerVocab } from '../integrity/model-identity.ts';
 import { parsePythonJson } from '../integrity/python-json.ts';
+import { type TextSource, textSources, workspaceFiles } from '../integrity/text-sources.ts';
 import { instructCopyFindings, modelTensors, tensorFindings } from '../integrity/weights.ts';
 import { modelDirIn } from '../paths.ts';
 import { readBounded, safeFileSha256, walkTree } from '../safe-fs.ts';
@@ -81,20 +82,32 @@ export async function modelFindings(cell: Cell, snapshotDir: string): Promise<In
   return findings;
 }
 
-/** Training-like text files the agent left in the workspace (for the contamination scan), bounded in size. */
-export function trainingFiles(workspace: string): { path: string; text: string }[] {
-  const out: { path: string; text: string }[] = [];
-  let budget = 64 * 2 ** 20;
-  for (const f of walkTree(workspace).entries) {
-    // .home and .tmp are scanned too: training data hidden there still counts.
-    if (f.kind !== 'file' || f.rel.startsWith('final_model/') || f.rel.startsWith('templates/')) continue;
-    if (!/\.(jsonl|json|txt|csv|tsv|md)$/i.test(f.rel) || f.size > budget) continue;
-    const read = readBounded(join(workspace, f.rel), budget);
-    if (!read) continue;
-    budget -= read.bytes.length;
-    out.push({ path: f.rel, text: read.bytes.toString('utf8') });
+/** The strings of the agent's trace (its commands, tool inputs, outputs): files it wrote and deleted show up here. */
+export function traceText(traceFile: string): TextSource | null {
+  const read = readBounded(traceFile, 64 * 2 ** 20);
+  if (!read) return null;
+  const strings: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') strings.push(v);
+    else if (Array.isArray(v)) for (const x of v) collect(x);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
+  };
+  for (const line of read.bytes.toString('utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      collect(JSON.parse(line));
+    } catch {
+      strings.push(line);
+    }
   }
-  return out;
+  return { path: 'the agent trace', text: strings.join('\n') };
+}
+
+/** Everything the agent left, decoded, and its trace: where test items are looked for. */
+async function* contaminationSources(cell: Cell): AsyncGenerator<TextSource> {
+  yield* textSources(workspaceFiles(cell.paths.workspace));
+  const trace = traceText(cell.paths.traceFile);
+  if (trace) yield trace;
 }
 
 /** Test items known to the harness (the bundle's test.jsonl), for the contamination scan. */
@@ -179,7 +192,7 @@ export async function integrityFindings(
   if (collected.kind !== 'missing') findings.push(...collected.findings);
   if (collected.kind === 'snapshot') findings.push(...(await modelFindings(cell, collected.dir)));
   const items = testItems(cell.evaluatorDir);
-  if (items) findings.push(...contaminationFindings(trainingFiles(ws), items));
+  if (items) findings.push(...(await scanContamination(contaminationSources(cell), items)));
   findings.push(...egressFindings(access, cell.def.network.deny));
   if (agent.leftovers.length > 0)
     findings.push({

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -188,6 +189,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   );
   // The sandbox user and squid (the `proxy` user) must reach folders inside; nobody may list it.
   chmodSync(scratch, 0o711);
+  req.onScratch?.(scratch);
   const budgetSeconds = req.budgetSeconds ?? def.budget.hours * 3600;
   const keys = { ...keysFromEnv(env), ...req.llmKeys };
   const redact = makeRedactor([...Object.values(keys).filter((k): k is string => Boolean(k)), ...secretsInEnv(env)]);
@@ -480,6 +482,23 @@ function agentSandbox(
   });
 }
 
+/**
+ * A copy of the workspace in the output folder, for people who asked to keep it: links
+ * copied as links, no setuid or setgid bit, owned by whoever runs the harness.
+ */
+function keepWorkspace(cell: Cell): void {
+  const dest = join(cell.paths.out, 'workspace');
+  removeTree(dest);
+  const copy = spawnSync('cp', ['-R', '--no-dereference', '--preserve=timestamps', cell.paths.workspace, dest], {
+    encoding: 'utf8',
+  });
+  spawnSync('chmod', ['-R', 'u-s,g-s', dest]);
+  writeFileSync(
+    join(cell.paths.out, 'workspace-path.txt'),
+    `${dest}\n${copy.status === 0 ? '' : `# the copy is incomplete: ${copy.stderr.trim().slice(0, 500)}\n`}`,
+  );
+}
+
 /** Stops every service of the cell and removes its scratch folder; safe to call on a half-prepared cell, and twice. */
 export async function teardownCell(cell: Cell): Promise<void> {
   cell.stopWatchdogs();
@@ -493,10 +512,7 @@ export async function teardownCell(cell: Cell): Promise<void> {
   cell.cgroup = null;
   cell.verifyCgroup = null;
   cell.evaluatorLog.close();
-  if (cell.req.keepWorkspace) {
-    writeFileSync(join(cell.paths.out, 'workspace-path.txt'), `${cell.paths.workspace}\n`);
-    return;
-  }
+  if (cell.req.keepWorkspace) keepWorkspace(cell);
   cell.scratchFs?.release();
   cell.scratchFs = null;
   removeTree(cell.paths.scratch);

@@ -3,9 +3,10 @@ import { inflateRawSync } from 'node:zlib';
 /**
  * Reads the members of a zip archive (Inspect's `.eval` log format) from memory: the end of
  * central directory record, then each central entry and its local header. Stored and
- * deflated members only, which is what Inspect writes.
+ * deflated members only, which is what Inspect writes. A member inflating past
+ * `maxMemberBytes` throws (a zip bomb ends there).
  */
-export function readZip(buf: Buffer): Map<string, Buffer> {
+export function readZip(buf: Buffer, maxMemberBytes = 2 ** 31): Map<string, Buffer> {
   const EOCD = 0x06054b50;
   let eocd = -1;
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
@@ -32,7 +33,7 @@ export function readZip(buf: Buffer): Map<string, Buffer> {
     const dataStart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
     const raw = buf.subarray(dataStart, dataStart + compressed);
     if (method === 0) out.set(name, Buffer.from(raw));
-    else if (method === 8) out.set(name, inflateRawSync(raw));
+    else if (method === 8) out.set(name, inflateRawSync(raw, { maxOutputLength: maxMemberBytes }));
     else throw new Error(`zip member ${name} uses unsupported compression method ${method}`);
   }
   return out;
