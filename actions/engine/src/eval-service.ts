@@ -33,7 +33,7 @@ export interface EvalService {
 export const MAX_CONNECTIONS = 16;
 /** A connection must send its request line within this time. */
 export const REQUEST_TIMEOUT_MS = 10_000;
-export const EVALUATE_LOG_CAP_BYTES = 4 * 2 ** 20;
+export const EVALUATE_LOG_CAP_BYTES = 2 ** 20;
 
 /**
  * The agent-facing evaluate entry point, served by the harness outside the sandbox over a
