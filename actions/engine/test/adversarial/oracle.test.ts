@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { cleanupTempDirs, HONEST_MODEL } from '../helpers.ts';
+import { cleanupTempDirs } from '../helpers.ts';
 import { attack, T } from './support.ts';
 
 afterAll(cleanupTempDirs);

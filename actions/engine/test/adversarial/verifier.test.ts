@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyPenaltyPolicy } from '@ptb/core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, MODEL_CACHE, tempDir } from '../helpers.ts';
+import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, tempDir } from '../helpers.ts';
 import { attack, T, violations } from './support.ts';
 
 afterAll(cleanupTempDirs);
