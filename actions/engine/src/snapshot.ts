@@ -60,8 +60,12 @@ export function snapshotTree(src: string, dest: string, limits: SnapshotLimits =
   if (!top.isDirectory()) return { kind: 'not-a-directory', detail: 'final_model is not a directory' };
   mkdirSync(dest, { recursive: true, mode: 0o755 });
   const problems: SnapshotProblem[] = [];
+  // At most 100 problems of each kind are listed (a bound reached is always listed).
+  const perKind = new Map<SnapshotProblemKind, number>();
   const problem = (kind: SnapshotProblemKind, path: string, detail: string) => {
-    if (problems.length < 200) problems.push({ kind, path, detail });
+    const n = perKind.get(kind) ?? 0;
+    perKind.set(kind, n + 1);
+    if (n < 100) problems.push({ kind, path, detail });
   };
   let files = 0;
   let bytes = 0;

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IntegrityFinding } from '@ptb/core';
 import type { EvalMeasure } from '../eval-service.ts';
-import { type Snapshot, type SnapshotProblem, snapshotTree } from '../snapshot.ts';
+import { SNAPSHOT_LIMITS, type Snapshot, type SnapshotProblem, snapshotTree } from '../snapshot.ts';
 import { verify } from '../verify/verifier.ts';
 import type { Cell } from './context.ts';
 
@@ -48,7 +48,9 @@ export function collectFinalModel(cell: Cell): Collected {
 function takeSnapshot(cell: Cell, name: string): Snapshot {
   const dir = join(cell.paths.scratch, 'snapshots', name);
   rmSync(dir, { recursive: true, force: true });
-  return snapshotTree(join(cell.paths.workspace, 'final_model'), dir);
+  // No honest final model is larger than the disk the agent had (a sparse file can claim more).
+  const maxBytes = Math.min(SNAPSHOT_LIMITS.maxBytes, cell.scratchFs?.capBytes ?? SNAPSHOT_LIMITS.maxBytes);
+  return snapshotTree(join(cell.paths.workspace, 'final_model'), dir, { ...SNAPSHOT_LIMITS, maxBytes });
 }
 
 /** The agent-facing evaluate call: the current final_model/ snapshotted and scored on `limit` samples. */

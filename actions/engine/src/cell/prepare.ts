@@ -146,8 +146,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   preflight({
     runtime: req.runtime,
     baseModelDir,
-    scratchDir: tmpdir(),
-    minFreeDiskBytes: Number(env.PTB_MIN_FREE_DISK_GB ?? 1) * 2 ** 30,
+    scratchDir: env.PTB_SCRATCH_DIR ?? tmpdir(),
+    // The workspace image is sparse: the host must have room for all of it to fill up.
+    minFreeDiskBytes: Math.max(Number(env.PTB_MIN_FREE_DISK_GB ?? 1) * 2 ** 30, env.PTB_SCRATCH_DIR ? 0 : limits.diskBytes),
     gpuIndex,
     requireGpu: env.PTB_REQUIRE_GPU === '1',
     expectedGpuModel: def.budget.gpu.model,
@@ -184,12 +185,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const logs = join(out, 'logs');
   mkdirSync(logs, { recursive: true });
   for (const name of VERDICT_NAMES) rmSync(join(out, name), { force: true });
-  const scratch = mkdtempSync(
-    join(env.PTB_SCRATCH_DIR && process.getuid?.() !== 0 ? env.PTB_SCRATCH_DIR : tmpdir(), 'ptb-cell-'),
-  );
+  const scratch = mkdtempSync(join(tmpdir(), 'ptb-cell-'));
   // The sandbox user and squid (the `proxy` user) must reach folders inside; nobody may list it.
   chmodSync(scratch, 0o711);
-  req.onScratch?.(scratch);
   const budgetSeconds = req.budgetSeconds ?? def.budget.hours * 3600;
   const keys = { ...keysFromEnv(env), ...req.llmKeys };
   const redact = makeRedactor([...Object.values(keys).filter((k): k is string => Boolean(k)), ...secretsInEnv(env)]);
@@ -271,6 +269,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       evidence: ['PTB_UNENFORCED_LIMITS'],
     });
   paths.workspace = join(cell.scratchFs.dir, 'workspace');
+  req.onScratch?.(scratch, paths.workspace);
   for (const d of [paths.workspace, paths.harness]) mkdirSync(d, { recursive: true });
   mkdirSync(paths.sockets, { mode: 0o711 });
   writeFileSync(join(scratch, 'seccomp.bpf'), seccompBytes(), { mode: 0o644 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { DenyRule } from './policy.ts';
@@ -14,6 +15,14 @@ export interface Egress {
   port: number;
   stop(): Promise<void>;
 }
+
+const safeList = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -159,7 +168,13 @@ export async function startEgress(
       chownSync(bump.caKey, user.uid, user.gid);
     }
   }
-  const squid = spawn('squid', ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  // A service name of its own: squid names its shared-memory segments after it, so two runs
+  // (or two users) never collide, and this run's segments can be removed after it.
+  const service = `ptb${randomBytes(6).toString('hex')}`;
+  const squid = spawn('squid', ['-N', '-n', service, '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  const removeSegments = () => {
+    for (const name of safeList('/dev/shm')) if (name.startsWith(`${service}-`)) rmSync(join('/dev/shm', name), { force: true });
+  };
   let stderr = '';
   squid.stderr?.on('data', (d) => {
     stderr += String(d).slice(0, 4000);
@@ -171,6 +186,7 @@ export async function startEgress(
     await Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]);
   } catch (e) {
     squid.kill('SIGKILL');
+    removeSegments();
     throw new Error(`${e instanceof Error ? e.message : String(e)}${stderr ? `\n${stderr}` : ''}`);
   }
   const socketPath = join(dir, 'proxy.sock');
@@ -184,6 +200,9 @@ export async function startEgress(
     client.on('error', end);
     upstream.on('error', end);
   });
+  // The sandbox cannot exhaust the harness's descriptors through this socket.
+  server.maxConnections = 512;
+  server.on('error', () => {});
   await new Promise<void>((r) => server.listen(socketPath, r));
   return {
     socketPath,
@@ -201,6 +220,7 @@ export async function startEgress(
         await exited;
         clearTimeout(timer);
       }
+      removeSegments();
     },
   };
 }

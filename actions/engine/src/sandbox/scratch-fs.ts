@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -26,7 +26,12 @@ export class DiskLimitError extends Error {}
 
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 
-/** A folder on a filesystem whose size is the cap, under `scratch` (root) or in the operator's dedicated folder. */
+/**
+ * The agent's writable filesystem: a loop-mounted image at `<scratch>/fs` when the harness
+ * is root and no dedicated folder was given; otherwise a fresh folder in PTB_SCRATCH_DIR,
+ * whose filesystem must be no larger than the cap. The harness's own files (snapshots,
+ * logs, sockets) stay in `scratch`, never on the agent's filesystem.
+ */
 export function makeScratchFs(opts: {
   scratch: string;
   capBytes: number;
@@ -35,9 +40,9 @@ export function makeScratchFs(opts: {
 }): ScratchFs {
   const { scratch, capBytes, env } = opts;
   if (process.getuid?.() === 0 && env.PTB_SCRATCH_DIR === undefined) {
+    const dir = join(scratch, 'fs');
+    mkdirSync(dir);
     const image = join(scratch, 'disk.img');
-    const mountPoint = join(scratch, 'fs');
-    mkdirSync(mountPoint);
     const fd = openSync(image, 'w', 0o600);
     try {
       ftruncateSync(fd, capBytes);
@@ -47,44 +52,40 @@ export function makeScratchFs(opts: {
     // No journal and lazy initialisation: the image is scratch for one cell and made in milliseconds.
     const mkfs = run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', image]);
     if (mkfs.status !== 0) throw new DiskLimitError(`cannot make the workspace filesystem (mkfs.ext4): ${mkfs.stderr.trim()}`);
-    const mount = run('mount', ['-o', 'loop,nosuid,nodev', image, mountPoint]);
+    const mount = run('mount', ['-o', 'loop,nosuid,nodev', image, dir]);
     if (mount.status !== 0) {
       rmSync(image, { force: true });
       throw new DiskLimitError(`cannot mount the workspace filesystem (loop device): ${mount.stderr.trim()}`);
     }
-    chmodSync(mountPoint, 0o711);
-    rmSync(join(mountPoint, 'lost+found'), { recursive: true, force: true });
+    chmodSync(dir, 0o711);
+    rmSync(join(dir, 'lost+found'), { recursive: true, force: true });
     return {
-      dir: mountPoint,
+      dir,
       enforcement: 'loop',
       capBytes,
       release: () => {
         // Lazy: a process still holding a file (there should be none) cannot keep the image alive.
-        run('umount', ['-l', mountPoint]);
+        run('umount', ['-l', dir]);
         rmSync(image, { force: true });
       },
     };
   }
-  const dedicated = env.PTB_SCRATCH_DIR;
-  if (dedicated) {
-    const st = statfsSync(dedicated);
-    const size = st.blocks * st.bsize;
-    if (size <= capBytes * 1.02) {
-      const dir = join(dedicated, `ptb-${process.pid}-${Date.now().toString(36)}`);
-      mkdirSync(dir, { mode: 0o711 });
-      return { dir, enforcement: 'dedicated', capBytes, release: () => removeTree(dir) };
-    }
-    if (!opts.allowUnenforced)
-      throw new DiskLimitError(
-        `PTB_SCRATCH_DIR (${dedicated}) is on a filesystem of ${gib(size)} GiB, larger than the cell's disk limit of ${gib(capBytes)} GiB: give each GPU a volume of at most that size (or run the harness as root, which makes one)`,
-      );
-  } else if (!opts.allowUnenforced)
+  const dir = mkdtempSync(join(env.PTB_SCRATCH_DIR ?? scratch, 'ptb-fs-'));
+  chmodSync(dir, 0o711);
+  const st = statfsSync(dir);
+  const size = st.blocks * st.bsize;
+  const where = env.PTB_SCRATCH_DIR ?? 'the scratch folder';
+  const release = () => removeTree(dir);
+  if (env.PTB_SCRATCH_DIR && size <= capBytes * 1.02) return { dir, enforcement: 'dedicated', capBytes, release };
+  if (!opts.allowUnenforced) {
+    release();
     throw new DiskLimitError(
-      `the disk limit of ${gib(capBytes)} GiB cannot be enforced: an unprivileged harness needs PTB_SCRATCH_DIR on a filesystem of at most that size (or run it as root, which makes one per cell)`,
+      env.PTB_SCRATCH_DIR
+        ? `PTB_SCRATCH_DIR (${where}) is on a filesystem of ${gib(size)} GiB, larger than the cell's disk limit of ${gib(capBytes)} GiB: give each GPU a volume of at most that size (or run the harness as root, which makes one)`
+        : `the disk limit of ${gib(capBytes)} GiB cannot be enforced: an unprivileged harness needs PTB_SCRATCH_DIR on a filesystem of at most that size (or run it as root, which makes one per cell)`,
     );
-  const dir = join(dedicated ?? scratch, dedicated ? `ptb-${process.pid}-${Date.now().toString(36)}` : 'fs');
-  mkdirSync(dir, { mode: 0o711 });
-  return { dir, enforcement: 'none', capBytes, release: () => (dedicated ? removeTree(dir) : undefined) };
+  }
+  return { dir, enforcement: 'none', capBytes, release };
 }
 
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);

@@ -11,20 +11,20 @@ describe('host escape and privileges', () => {
   test(
     'the sandbox never runs as host root: the processes and files it makes belong to an unprivileged host uid',
     async () => {
-      let scratch = '';
+      let workspace = '';
       let owner: number | null = null;
       const { result } = await attack(
         `${HONEST_MODEL}
 touch made-by-agent
 sleep 1 & echo started`,
         {
-          onScratch: (dir) => {
-            scratch = dir;
+          onScratch: (_scratch, ws) => {
+            workspace = ws;
           },
           // Looked at from the host while the workspace still exists.
           onMark: (name) => {
             if (name !== 'agent-end') return;
-            owner = statSync(join(scratch, 'fs', 'workspace', 'made-by-agent')).uid;
+            owner = statSync(join(workspace, 'made-by-agent')).uid;
           },
         },
       );

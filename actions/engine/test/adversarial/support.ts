@@ -50,12 +50,14 @@ export interface Attack {
  */
 export async function attack(script: string, extra: Partial<CellRequest> = {}): Promise<Attack> {
   let scratch = '';
+  let workspace = '';
   const run = await runScriptCell(script, {
     budgetSeconds: 60,
     ...extra,
-    onScratch: (dir) => {
+    onScratch: (dir, ws) => {
       scratch = dir;
-      extra.onScratch?.(dir);
+      workspace = ws;
+      extra.onScratch?.(dir, ws);
     },
   });
   expect(CellResult.safeParse(run.result).success).toBe(true);
@@ -64,6 +66,7 @@ export async function attack(script: string, extra: Partial<CellRequest> = {}): 
   expect(processesMentioning(scratch)).toEqual([]);
   expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(scratch);
   expect(existsSync(scratch)).toBe(false);
+  expect(existsSync(workspace)).toBe(false);
   return { ...run, scratch };
 }
 

@@ -137,7 +137,21 @@ mkfifo final_model/pipe.bin`);
   );
 
   test(
-    'a sparse terabyte file and twenty thousand files in final_model: bounded, flagged, nothing copied beyond the limits',
+    'twenty thousand files in final_model: the snapshot stops at its entry limit, flagged',
+    async () => {
+      const { result, traceText } = await attack(`${HONEST_MODEL}
+mkdir final_model/many && cd final_model/many && seq 1 20100 | xargs touch && cd ../.. && echo MANY-MADE`);
+      expect(traceText).toContain('MANY-MADE');
+      const evidence = violations(result, 'final-model')
+        .flatMap((f) => f.evidence)
+        .join('\n');
+      expect(evidence).toMatch(/more than 20000 entries/);
+    },
+    T,
+  );
+
+  test(
+    'a sparse file larger than the disk in final_model: not copied, flagged',
     async () => {
       const { result } = await attack(`${HONEST_MODEL}
 truncate -s 1T final_model/huge.safetensors 2>/dev/null || truncate -s 900M final_model/huge.safetensors
