@@ -170,7 +170,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       ? {
           dir: readOnlyCache,
           instructIds: def.baseModels.map((m) => m.instruct.id),
-          denyPatterns: def.network.deny.map((d) => d.pattern),
+          deny: def.network.deny,
         }
       : null,
   });

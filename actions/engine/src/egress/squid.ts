@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { DenyRule } from './policy.ts';
+import { ENGINE_DIR } from '../paths.ts';
+import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
 import { squidConfig } from './squid-config.ts';
 
 export interface Egress {
@@ -110,6 +111,60 @@ export interface EgressOptions {
   bumpTls?: boolean;
   /** Extra CA squid trusts upstream (tests with a local HTTPS server). */
   upstreamCa?: string;
+  /** The deployment's own repositories for leaderboard-data rules (default: from the environment, see policy.ts). */
+  deploymentRepositories?: readonly string[];
+}
+
+/** The decision helper and everything it imports: pure modules of this folder, run by Node as TypeScript. */
+export const HELPER_FILES = [
+  'acl-helper.ts',
+  'acl-protocol.ts',
+  'decide.ts',
+  'names.ts',
+  'normalise.ts',
+  'policy.ts',
+  'routes.ts',
+];
+const HELPER_SOURCE = join(ENGINE_DIR, 'src', 'egress');
+
+/**
+ * A copy of the decision helper and the run's policy in `dir`, readable by everyone: squid
+ * runs its helpers as its own user, who may not be able to read the repository or the bundle.
+ */
+export function installHelper(dir: string, policy: EgressPolicy): { script: string; policy: string } {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  for (const f of HELPER_FILES) {
+    if (!existsSync(join(HELPER_SOURCE, f)))
+      throw new Error(`the egress helper source ${join(HELPER_SOURCE, f)} is missing (set PTB_ENGINE_DIR to the engine folder)`);
+    copyFileSync(join(HELPER_SOURCE, f), join(dir, f));
+  }
+  // The copies are ES modules; no package.json above them may say otherwise.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+  for (const f of [...HELPER_FILES, 'package.json', 'policy.json']) chmodSync(join(dir, f), 0o644);
+  return { script: join(dir, 'acl-helper.ts'), policy: join(dir, 'policy.json') };
+}
+
+/**
+ * Asks the installed helper one question as the user squid will run it as, so that a helper
+ * that cannot start (Node or the files unreadable for that user) fails the start of the
+ * egress proxy with the reason, not every request of the agent with a 403.
+ */
+function selfTest(helper: { script: string; policy: string }, user: { uid: number; gid: number } | null): void {
+  const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', helper.script, helper.policy], {
+    input: '0 GET http://ptb-egress-self-test.invalid/ - -\n',
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  if (r.status !== 0 || !/^0 (OK|ERR) /m.test(r.stdout ?? ''))
+    throw new Error(
+      `the egress decision helper does not run${user ? ' as user proxy' : ''} (${process.execPath} ${helper.script}): ${
+        r.error?.message ?? (r.stderr || r.stdout || `exit ${r.status}`).slice(-1500)
+      }${user ? ' (Node and the helper copy must be readable and executable by user proxy: chmod o+rx the folders above Node)' : ''}`,
+    );
 }
 
 /**
@@ -119,20 +174,28 @@ export interface EgressOptions {
 export async function startEgress(
   dir: string,
   allow: readonly string[],
-  deny: readonly DenyRule[],
+  deny: readonly EgressDenyRule[],
   options: EgressOptions = {},
 ): Promise<Egress> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'squid.conf');
   const bump = (options.bumpTls ?? squidCanBump()) ? makeRunCa(dir) : null;
+  const policy: EgressPolicy = {
+    allow,
+    deny: withDeployment(deny, options.deploymentRepositories ?? deploymentRepositories(process.env)),
+    tlsInspected: bump !== null,
+  };
+  const helper = installHelper(join(dir, 'acl'), policy);
+  for (const p of [process.execPath, helper.script, helper.policy])
+    if (/\s/.test(p)) throw new Error(`squid cannot start a helper from a path with spaces: ${p}`);
   writeFileSync(
     conf,
     squidConfig({
       port,
       dir,
       allow,
-      deny,
+      helper: { node: process.execPath, ...helper },
       ...(bump ? { bump: { ...bump, ...(options.upstreamCa ? { upstreamCa: options.upstreamCa } : {}) } } : {}),
     }),
   );
@@ -159,7 +222,13 @@ export async function startEgress(
       chownSync(bump.caKey, user.uid, user.gid);
     }
   }
-  const squid = spawn('squid', ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  selfTest(helper, user);
+  // squid hands its environment to the helper: nothing of ours (NODE_OPTIONS, secrets) goes along.
+  const squid = spawn('squid', ['-N', '-f', conf], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: false,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
   let stderr = '';
   squid.stderr?.on('data', (d) => {
     stderr += String(d).slice(0, 4000);
