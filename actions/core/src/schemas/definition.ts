@@ -177,7 +177,9 @@ export const ModelFamilyDenyRule = z.strictObject({
 export const TestSetDenyRule = z.strictObject({
   artefact: z.literal('test-set'),
   id: EgressRuleId,
-  benchmark: Slug.describe('The benchmark whose test set this is'),
+  benchmark: Slug.describe(
+    'The benchmark whose test set this is (it may be one an earlier version had: its test set stays off limits)',
+  ),
   reason: Reason,
   names: z
     .array(ArtefactName)
@@ -246,7 +248,7 @@ type DefinitionInput = {
 };
 
 /**
- * Deny rules that refer to the rest of the definition: unique ids, known benchmarks and, when
+ * Deny rules that refer to the rest of the definition: unique ids and, when
  * the agent may reach the network at all, a family rule refusing every instruct checkpoint
  * (and allowing its base) and a test-set rule for every benchmark.
  */
@@ -257,12 +259,6 @@ function checkNetwork(def: DefinitionInput, ctx: z.RefinementCtx): void {
     if (ids.has(id))
       ctx.addIssue({ code: 'custom', path: ['network', 'deny', i, 'id'], message: `duplicate deny rule id "${id}"` });
     ids.set(id, i);
-    if (rule.artefact === 'test-set' && !def.benchmarks.some((b) => b.id === rule.benchmark))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['network', 'deny', i, 'benchmark'],
-        message: `unknown benchmark "${rule.benchmark}" (benchmarks: ${def.benchmarks.map((b) => b.id).join(', ')})`,
-      });
   });
   if (def.network.allow.length === 0) return;
   const families = def.network.deny.flatMap((r) => (r.artefact === 'model-family' ? r.families : []));

@@ -10,29 +10,38 @@ export interface EgressAuditOptions {
   deploymentRepositories?: readonly string[];
 }
 
+/** squid refused the request: its 403, or an error it made itself without forwarding (`NONE_NONE/503`). */
+const refusedBySquid = (e: AccessEntry): boolean => isDenied(e) || (e.result.startsWith('NONE') && e.status >= 400);
+
 /**
  * Requests the proxy refused, grouped by the rule that refused them, with the log lines as
  * evidence. The rule is found again by the decision squid asked (decide.ts) on the logged
  * method and URL; the helper's own verdict in the log wins where it names a rule (it also saw
- * the Host header and TLS server name).
+ * the Host header and TLS server name). Requests squid refused on its own account (a forged
+ * Host inside a TLS tunnel is answered with an error before any rule is asked) count when the
+ * rules refuse them too. A request that reached its destination although the rules refuse it
+ * means the proxy let something through: a violation.
  */
 export function egressFindings(
   entries: readonly AccessEntry[],
   deny: readonly EgressDenyRule[],
   options: EgressAuditOptions = {},
 ): IntegrityFinding[] {
-  const denied = entries.filter(isDenied);
-  if (denied.length === 0) return [];
   const rules = withDeployment(deny, options.deploymentRepositories ?? deploymentRepositories(process.env));
   const reasons = new Map<string, string>([
     ...Object.entries(BUILT_IN_RULES),
     ...rules.map((r) => [ruleId(r), r.reason] as const),
   ]);
   const policy = { allow: options.allow ?? [], deny: rules, tlsInspected: true };
-  const groups = new Map<string, { id: string; reason: string; lines: string[] }>();
-  for (const e of denied) {
+  const groups = new Map<string, { id: string; reason: string; leaked: boolean; lines: string[] }>();
+  for (const e of entries) {
     const d = decideEgress({ method: e.method, url: e.url }, policy);
-    let id = d.rule?.id ?? null;
+    const refused = refusedBySquid(e);
+    // Without the allow list, "not on the allow list" is no evidence against a request squid let through.
+    const rulesRefuse = !d.allow && (d.rule?.id !== 'not-allowed' || options.allow !== undefined);
+    if (!refused && !rulesRefuse) continue;
+    const leaked = !refused;
+    let id = d.allow ? null : (d.rule?.id ?? null);
     let detail = d.detail;
     if (e.tag && e.tag !== 'allow' && e.tag !== id && reasons.has(e.tag)) {
       id = e.tag;
@@ -42,15 +51,17 @@ export function egressFindings(
       id === null
         ? 'refused by squid itself although the egress rules allow it (its port or host checks, or a helper that did not answer)'
         : (reasons.get(id) ?? id);
-    const key = id ?? 'squid';
-    const g = groups.get(key) ?? { id: key, reason, lines: [] };
+    const key = `${leaked ? 'leak:' : ''}${id ?? 'squid'}`;
+    const g = groups.get(key) ?? { id: id ?? 'squid', reason, leaked, lines: [] };
     g.lines.push(detail ? `${e.raw}  [${detail}]` : e.raw);
     groups.set(key, g);
   }
   return [...groups.values()].map((g) => ({
     check: 'egress-denied',
-    severity: 'warning' as const,
-    summary: `the agent tried ${g.lines.length} request(s) the egress proxy refused: ${g.reason} (rule ${g.id})`,
+    severity: g.leaked ? ('violation' as const) : ('warning' as const),
+    summary: g.leaked
+      ? `${g.lines.length} request(s) reached their destination although the egress rules refuse them: ${g.reason} (rule ${g.id})`
+      : `the agent tried ${g.lines.length} request(s) the egress proxy refused: ${g.reason} (rule ${g.id})`,
     evidence: g.lines.slice(0, 20),
   }));
 }
