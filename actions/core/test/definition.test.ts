@@ -70,7 +70,9 @@ describe('egress rules that do not fit the rest of the definition are refused', 
           : r,
       ),
     );
-    expect(messages(text)).toMatch(/no model-family deny rule refuses "google\/gemma-3-4b-it" while allowing "google\/gemma-3-4b-pt"/);
+    expect(messages(text)).toMatch(
+      /no model-family deny rule refuses "google\/gemma-3-4b-it" while allowing "google\/gemma-3-4b-pt"/,
+    );
   });
 
   test('a family rule that would refuse the base checkpoint too', () => {

@@ -166,7 +166,7 @@ describe('a real squid asking our decision', () => {
       ])
         statuses[path] = await rawGet(egress.port, `${origin}${path}`, h);
       statuses['Host: evil.example'] = await rawGet(egress.port, `${origin}/ok`, 'evil.example');
-      statuses['elsewhere'] = await rawGet(egress.port, 'http://elsewhere.example/', 'elsewhere.example');
+      statuses.elsewhere = await rawGet(egress.port, 'http://elsewhere.example/', 'elsewhere.example');
     } finally {
       await egress.stop();
       await host.close();
