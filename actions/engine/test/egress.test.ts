@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { AgentManifest } from '@ptb/core';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
+import { EGRESS_HELPER_FILE, egressHelperSource } from '../../../scripts/build-egress-helper.ts';
 import { repromptArgv } from '../src/agents/adapters.ts';
 import { parseAccessLog } from '../src/egress/access-log.ts';
 import { answerLine } from '../src/egress/acl-protocol.ts';
 import type { EgressDenyRule } from '../src/egress/policy.ts';
-import { installHelper, startEgress } from '../src/egress/squid.ts';
+import { checkHelper, HELPER_BUNDLE, installHelper, proxyUser, startEgress } from '../src/egress/squid.ts';
 import {
   agentLaunch,
   hostAllowed,
@@ -50,7 +51,7 @@ describe('egress policy', () => {
       port: 3999,
       dir: '/d',
       allow: V1.network.allow,
-      helper: { node: '/n/node', script: '/d/acl/acl-helper.ts', policy: '/d/acl/policy.json' },
+      helper: { node: '/n/node', script: '/d/acl/acl-helper.mjs', policy: '/d/acl/policy.json' },
     });
     expect(conf).toContain('http_port 127.0.0.1:3999');
     expect(conf).toContain('cache deny all');
@@ -58,7 +59,7 @@ describe('egress policy', () => {
     expect(conf).toContain('uri_whitespace deny');
     expect(conf).toMatch(/^logformat ptb .* %rm %>ru .* %ea$/m);
     expect(conf).toMatch(
-      /^external_acl_type ptb_egress .*concurrency=\d+ .*%>rm %>ru %\{Host\}>h \/n\/node --disable-warning=ExperimentalWarning \/d\/acl\/acl-helper\.ts \/d\/acl\/policy\.json$/m,
+      /^external_acl_type ptb_egress .*concurrency=\d+ .*%>rm %>ru %\{Host\}>h \/n\/node \/d\/acl\/acl-helper\.mjs \/d\/acl\/policy\.json$/m,
     );
     // No string rule of squid's own: the helper decides; only its positive answer allows.
     expect(conf).not.toMatch(/url_regex|urlpath_regex/);
@@ -104,10 +105,15 @@ describe('the decision helper (squid external ACL protocol)', () => {
     expect(answerLine('GET http://localhost/ok - -', policy)).toBe('OK log=allow');
   });
 
+  test('the committed helper is what the build makes from the TypeScript sources', async () => {
+    expect(readFileSync(EGRESS_HELPER_FILE, 'utf8')).toBe(await egressHelperSource());
+    expect(HELPER_BUNDLE).toBe(EGRESS_HELPER_FILE);
+  });
+
   test('runs from a copy that imports nothing outside it, as squid starts it', () => {
     const dir = join(tempDir('acl'), 'acl');
     const helper = installHelper(dir, policy);
-    const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', helper.script, helper.policy], {
+    const r = spawnSync(process.execPath, [helper.script, helper.policy], {
       input:
         '0 GET http://localhost:1/ok - -\n1 GET http://localhost:1//secret - -\n2 GET http://localhost:1/x/adder-instruct-GGUF/m - -\n',
       encoding: 'utf8',
@@ -122,6 +128,25 @@ describe('the decision helper (squid external ACL protocol)', () => {
     ]);
     expect(r.status).toBe(0);
     for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o004).toBe(0o004);
+  });
+
+  test('a helper that cannot run for the proxy user fails the start with the reason, not the agent with 403s', async () => {
+    const policy = { allow: ['localhost'], deny: RULES, tlsInspected: true };
+    const open = tempDir('acl-ok');
+    chmodSync(open, 0o711);
+    const ok = installHelper(join(open, 'acl'), policy);
+    await expect(checkHelper(ok, proxyUser())).resolves.toBeUndefined();
+    const broken = installHelper(join(tempDir('acl-broken'), 'acl'), policy);
+    writeFileSync(broken.policy, '{ not json');
+    await expect(checkHelper(broken, null)).rejects.toThrow(/the egress decision helper does not run .*JSON/s);
+    // squid runs helpers as user proxy: a copy under a folder only root may enter cannot be read.
+    const user = proxyUser();
+    if (process.getuid?.() === 0 && user) {
+      const locked = tempDir('acl-locked');
+      chmodSync(locked, 0o700);
+      const hidden = installHelper(join(locked, 'acl'), policy);
+      await expect(checkHelper(hidden, user)).rejects.toThrow(/as user proxy .*readable and executable by user proxy/s);
+    }
   });
 });
 

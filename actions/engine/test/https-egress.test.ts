@@ -53,7 +53,7 @@ test('the bumping squid config peeks, then bumps, trusts only the given upstream
     port: 3128,
     dir: '/x',
     allow: ['huggingface.co'],
-    helper: { node: '/n/node', script: '/x/acl/acl-helper.ts', policy: '/x/acl/policy.json' },
+    helper: { node: '/n/node', script: '/x/acl/acl-helper.mjs', policy: '/x/acl/policy.json' },
     bump: {
       caCert: '/x/ca.pem',
       caKey: '/x/ca.key',

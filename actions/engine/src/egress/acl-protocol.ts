@@ -1,6 +1,6 @@
 /**
  * squid's external ACL helper protocol, as the egress helper speaks it (squid.conf:
- * `external_acl_type ... concurrency=N %>rm %>ru %{Host}>h [%ssl::>sni] node acl-helper.ts
+ * `external_acl_type ... concurrency=N %>rm %>ru %{Host}>h [%ssl::>sni] node acl-helper.mjs
  * policy.json`). Each request line is `channel method url host-header [sni]`, each value
  * URL-escaped by squid and `-` when unknown; each answer is `channel OK|ERR log=<rule>`
  * (`%ea` in the access log) with the reason as `message` (`%o` on squid's error page). Pure.

@@ -60,7 +60,7 @@ export function squidConfig(input: SquidConfigInput): string {
     'forwarded_for delete',
     'via off',
     'shutdown_lifetime 0 seconds',
-    `external_acl_type ptb_egress ttl=60 negative_ttl=60 children-max=4 children-startup=1 children-idle=1 concurrency=64 queue-size=4096 ${format} ${helper.node} --disable-warning=ExperimentalWarning ${helper.script} ${helper.policy}`,
+    `external_acl_type ptb_egress ttl=60 negative_ttl=60 children-max=4 children-startup=1 children-idle=1 concurrency=64 queue-size=4096 ${format} ${helper.node} ${helper.script} ${helper.policy}`,
     'acl ptb_egress external ptb_egress',
     'acl CONNECT method CONNECT',
     'acl tls_ports port 443',

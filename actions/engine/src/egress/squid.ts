@@ -25,7 +25,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-function proxyUser(): { uid: number; gid: number } | null {
+/** The `proxy` user squid switches to when started as root. */
+export function proxyUser(): { uid: number; gid: number } | null {
   try {
     const line = readFileSync('/etc/passwd', 'utf8')
       .split('\n')
@@ -115,54 +116,58 @@ export interface EgressOptions {
   deploymentRepositories?: readonly string[];
 }
 
-/** The decision helper and everything it imports: pure modules of this folder, run by Node as TypeScript. */
-export const HELPER_FILES = [
-  'acl-helper.ts',
-  'acl-protocol.ts',
-  'decide.ts',
-  'names.ts',
-  'normalise.ts',
-  'policy.ts',
-  'routes.ts',
-];
-const HELPER_SOURCE = join(ENGINE_DIR, 'src', 'egress');
+/** The decision helper as one plain ES module built from `acl-helper.ts` and its imports (scripts/build-egress-helper.ts). */
+export const HELPER_BUNDLE = join(ENGINE_DIR, 'egress-helper', 'acl-helper.mjs');
 
 /**
  * A copy of the decision helper and the run's policy in `dir`, readable by everyone: squid
- * runs its helpers as its own user, who may not be able to read the repository or the bundle.
+ * runs its helpers as its own user, who may not be able to read the repository.
  */
 export function installHelper(dir: string, policy: EgressPolicy): { script: string; policy: string } {
+  if (!existsSync(HELPER_BUNDLE))
+    throw new Error(`the egress helper ${HELPER_BUNDLE} is missing (run \`npm run build:egress-helper\`, or set PTB_ENGINE_DIR)`);
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
-  for (const f of HELPER_FILES) {
-    if (!existsSync(join(HELPER_SOURCE, f)))
-      throw new Error(`the egress helper source ${join(HELPER_SOURCE, f)} is missing (set PTB_ENGINE_DIR to the engine folder)`);
-    copyFileSync(join(HELPER_SOURCE, f), join(dir, f));
-  }
-  // The copies are ES modules; no package.json above them may say otherwise.
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const script = join(dir, 'acl-helper.mjs');
+  copyFileSync(HELPER_BUNDLE, script);
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
-  for (const f of [...HELPER_FILES, 'package.json', 'policy.json']) chmodSync(join(dir, f), 0o644);
-  return { script: join(dir, 'acl-helper.ts'), policy: join(dir, 'policy.json') };
+  for (const f of [script, join(dir, 'policy.json')]) chmodSync(f, 0o644);
+  return { script, policy: join(dir, 'policy.json') };
 }
 
 /**
  * Asks the installed helper one question as the user squid will run it as, so that a helper
- * that cannot start (Node or the files unreadable for that user) fails the start of the
- * egress proxy with the reason, not every request of the agent with a 403.
+ * that cannot start (Node or the files unreadable for that user, an old Node)
+ * fails the start of the egress proxy with the reason, not every request of the agent with a
+ * 403. Runs while squid starts.
  */
-function selfTest(helper: { script: string; policy: string }, user: { uid: number; gid: number } | null): void {
-  const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', helper.script, helper.policy], {
-    input: '0 GET http://ptb-egress-self-test.invalid/ - -\n',
-    encoding: 'utf8',
-    timeout: 30_000,
+export async function checkHelper(
+  helper: { script: string; policy: string },
+  user: { uid: number; gid: number } | null,
+): Promise<void> {
+  const child = spawn(process.execPath, [helper.script, helper.policy], {
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
-  if (r.status !== 0 || !/^0 (OK|ERR) /m.test(r.stdout ?? ''))
+  let out = '';
+  const add = (d: Buffer) => {
+    out = (out + String(d)).slice(-4000);
+  };
+  child.stdout.on('data', add);
+  child.stderr.on('data', add);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const result = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('close', (code) => resolve({ code }));
+    child.stdin.on('error', () => {});
+    child.stdin.end('0 GET http://ptb-egress-self-test.invalid/ - -\n');
+  });
+  clearTimeout(timer);
+  if (result.code !== 0 || !/^0 (OK|ERR) /m.test(out))
     throw new Error(
       `the egress decision helper does not run${user ? ' as user proxy' : ''} (${process.execPath} ${helper.script}): ${
-        r.error?.message ?? (r.stderr || r.stdout || `exit ${r.status}`).slice(-1500)
+        result.error?.message ?? (out || `exit ${result.code}`)
       }${user ? ' (Node and the helper copy must be readable and executable by user proxy: chmod o+rx the folders above Node)' : ''}`,
     );
 }
@@ -222,7 +227,8 @@ export async function startEgress(
       chownSync(bump.caKey, user.uid, user.gid);
     }
   }
-  selfTest(helper, user);
+  const helperWorks = checkHelper(helper, user);
+  helperWorks.catch(() => {}); // awaited below; a failure while squid is still starting must not go unhandled
   // squid hands its environment to the helper: nothing of ours (NODE_OPTIONS, secrets) goes along.
   const squid = spawn('squid', ['-N', '-f', conf], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -237,7 +243,10 @@ export async function startEgress(
     squid.once('error', (e) => reject(new Error(`cannot start squid: ${e.message}`))),
   );
   try {
-    await Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]);
+    await Promise.all([
+      Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]),
+      helperWorks,
+    ]);
   } catch (e) {
     squid.kill('SIGKILL');
     throw new Error(`${e instanceof Error ? e.message : String(e)}${stderr ? `\n${stderr}` : ''}`);
