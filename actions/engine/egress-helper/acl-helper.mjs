@@ -248,11 +248,17 @@ function hubDataset(segments) {
   for (const p of prefixes) {
     if (segments.length < p.length + 2 || !p.every((s, i) => lower(segments[i] ?? "") === s)) continue;
     const org = segments[p.length];
-    const name = stripGit(segments[p.length + 1]);
-    return { id: lower(`${org}/${name}`), rest: segments.slice(p.length + 2) };
+    const raw = segments[p.length + 1];
+    const rest = segments.slice(p.length + 2);
+    return {
+      id: lower(`${org}/${stripGit(raw)}`),
+      rest,
+      wholeRepository: raw !== stripGit(raw) || WHOLE_REPOSITORY.has(lower(rest[0] ?? ""))
+    };
   }
   return null;
 }
+var WHOLE_REPOSITORY = /* @__PURE__ */ new Set(["info", "git-upload-pack", "git-receive-pack", "objects", "head", "xet-read-token"]);
 function githubRepos(host, segments) {
   const out = [];
   const pair = (o, r) => {
@@ -323,7 +329,8 @@ function ruleRefuses(rule, url) {
   for (const reading2 of url.readings) {
     const dataset = isHub ? hubDataset(reading2) : null;
     if (dataset && ownsSplits(dataset.id)) {
-      const inside = dataset.rest.join("/");
+      if (dataset.wholeRepository) return `all of ${dataset.id} (git, LFS or xet), its held-out splits included`;
+      const inside = [...dataset.rest, ...[...url.query.values()].flat()].join("/");
       const split = splitsOnly?.splits.find((s) => holdsName(inside, s));
       if (split) return `the ${split} split of ${dataset.id}`;
       continue;

@@ -93,8 +93,10 @@ function ruleRefuses(rule: EgressDenyRule, url: NormalisedUrl): string | null {
   for (const reading of url.readings) {
     const dataset = isHub ? hubDataset(reading) : null;
     if (dataset && ownsSplits(dataset.id)) {
-      // The data set's own repository: only its held-out splits are refused.
-      const inside = dataset.rest.join('/');
+      // The data set's own repository: only its held-out splits are refused, wherever a
+      // route names them (path or query), and so is every route that hands out all of it.
+      if (dataset.wholeRepository) return `all of ${dataset.id} (git, LFS or xet), its held-out splits included`;
+      const inside = [...dataset.rest, ...[...url.query.values()].flat()].join('/');
       const split = splitsOnly?.splits.find((s) => holdsName(inside, s));
       if (split) return `the ${split} split of ${dataset.id}`;
       continue;

@@ -28,16 +28,27 @@ const stripGit = (s: string) => s.replace(/\.git$/i, '');
  * The hub dataset a path addresses and the path inside it: `/datasets/<org>/<name>/...`, the
  * hub API (`/api/datasets/<org>/<name>/...`, parquet exports included) and its resolve cache.
  */
-export function hubDataset(segments: readonly string[]): { id: string; rest: string[] } | null {
+export function hubDataset(segments: readonly string[]): { id: string; rest: string[]; wholeRepository: boolean } | null {
   const prefixes = [['datasets'], ['api', 'datasets'], ['api', 'resolve-cache', 'datasets']];
   for (const p of prefixes) {
     if (segments.length < p.length + 2 || !p.every((s, i) => lower(segments[i] ?? '') === s)) continue;
     const org = segments[p.length] as string;
-    const name = stripGit(segments[p.length + 1] as string);
-    return { id: lower(`${org}/${name}`), rest: segments.slice(p.length + 2) };
+    const raw = segments[p.length + 1] as string;
+    const rest = segments.slice(p.length + 2);
+    return {
+      id: lower(`${org}/${stripGit(raw)}`),
+      rest,
+      wholeRepository: raw !== stripGit(raw) || WHOLE_REPOSITORY.has(lower(rest[0] ?? '')),
+    };
   }
   return null;
 }
+
+/**
+ * Routes that hand out a repository whole, whatever file one wants: git (smart and dumb
+ * HTTP, LFS batch) and xet read tokens.
+ */
+const WHOLE_REPOSITORY = new Set(['info', 'git-upload-pack', 'git-receive-pack', 'objects', 'head', 'xet-read-token']);
 
 /** GitHub repositories (`owner/name`, lower case) a path may address on a GitHub host. */
 export function githubRepos(host: string, segments: readonly string[]): string[] {
