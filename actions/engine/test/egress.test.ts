@@ -70,6 +70,15 @@ describe('egress policy', () => {
       'http_access deny all',
     ]);
     expect(conf).toMatch(/acl allowed_hosts dstdomain pypi\.org files\.pythonhosted\.org huggingface\.co/);
+    const withPage = squidConfig({
+      port: 3999,
+      dir: '/d',
+      allow: ['localhost'],
+      helper: { node: '/n/node', script: '/d/acl/acl-helper.mjs', policy: '/d/acl/policy.json' },
+      errorDirectory: '/d/errors',
+    });
+    expect(withPage).toContain('error_directory /d/errors');
+    expect(withPage.trim().split('\n').at(-1)).toBe('deny_info ERR_PTB_EGRESS_DENIED all');
   });
 
   test('access log lines parse into entries, with the helper verdict', () => {
@@ -150,15 +159,17 @@ describe('the decision helper (squid external ACL protocol)', () => {
   });
 });
 
-/** One request line sent as is (no client normalises it), through the proxy; the status code back. */
-function rawGet(port: number, target: string, host: string): Promise<number> {
+/** One request line sent as is (no client normalises it), through the proxy; the status code and body back. */
+function rawGet(port: number, target: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let data = '';
     socket.on('data', (d) => {
       data += String(d);
     });
-    socket.on('end', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0)));
+    socket.on('end', () =>
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0), body: data.slice(data.indexOf('\r\n\r\n') + 4) }),
+    );
     socket.on('error', reject);
     socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
   });
@@ -173,9 +184,14 @@ describe('a real squid asking our decision', () => {
     const origin = `http://localhost:${host.port}`;
     const h = `localhost:${host.port}`;
     const statuses: Record<string, number> = {};
+    const bodies: Record<string, string> = {};
     try {
-      for (const path of ['/ok', '/ok?x=1', '/ptb-ci/adder-base/config.json'])
-        statuses[path] = await rawGet(egress.port, `${origin}${path}`, h);
+      const get = async (key: string, target: string, hostHeader: string) => {
+        const r = await rawGet(egress.port, target, hostHeader);
+        statuses[key] = r.status;
+        bodies[key] = r.body;
+      };
+      for (const path of ['/ok', '/ok?x=1', '/ptb-ci/adder-base/config.json']) await get(path, `${origin}${path}`, h);
       for (const path of [
         '/secret/data.json',
         '//secret/data.json',
@@ -189,9 +205,9 @@ describe('a real squid asking our decision', () => {
         '/a\\secret/data.json',
         '/someone/adder-instruct-GGUF/model.safetensors',
       ])
-        statuses[path] = await rawGet(egress.port, `${origin}${path}`, h);
-      statuses['Host: evil.example'] = await rawGet(egress.port, `${origin}/ok`, 'evil.example');
-      statuses.elsewhere = await rawGet(egress.port, 'http://elsewhere.example/', 'elsewhere.example');
+        await get(path, `${origin}${path}`, h);
+      await get('Host: evil.example', `${origin}/ok`, 'evil.example');
+      await get('elsewhere', 'http://elsewhere.example/', 'elsewhere.example');
     } finally {
       await egress.stop();
       await host.close();
@@ -215,6 +231,11 @@ describe('a real squid asking our decision', () => {
       'Host: evil.example': 200,
       elsewhere: 403,
     });
+    // The agent reads on the refusal which rule refused it, and why.
+    expect(bodies['/a/../secret/data.json']).toContain(
+      'refused by the egress rule localhost/secret: stands in for a test set (matches localhost/secret)',
+    );
+    expect(bodies['/someone/adder-instruct-GGUF/model.safetensors']).toContain('refused by the egress rule adder-family');
     expect(host.requests.map((r) => r.url)).toEqual(['/ok', '/ok?x=1', '/ptb-ci/adder-base/config.json', '/ok']);
     expect(host.requests.map((r) => r.headers.host)).toEqual([h, h, h, h]);
     const log = parseAccessLog(readFileSync(egress.accessLogPath, 'utf8'));

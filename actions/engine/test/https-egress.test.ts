@@ -88,7 +88,7 @@ test('over bumped TLS: allowed paths go through; every spelling of a denied path
   try {
     const { result, traceText } = await runScriptCell(
       `python3 - <<'PY'
-import http.client, ssl
+import http.client, re, ssl
 ctx = ssl.create_default_context()
 def get(path, host="localhost"):
     # One tunnel per request, the path sent exactly as written (no client normalises it).
@@ -99,7 +99,9 @@ def get(path, host="localhost"):
         c.putheader("Host", host)
         c.endheaders()
         r = c.getresponse()
-        print("HTTPS", host, path, r.status, r.read().decode(errors="replace").strip()[:40])
+        body = r.read().decode(errors="replace")
+        rule = re.search(r"refused by the egress rule (\\S+):", body)
+        print("HTTPS", host, path, r.status, body.strip()[:40] if r.status == 200 else "RULE=" + (rule.group(1) if rule else "-"))
     except Exception as e:
         print("HTTPS", host, path, "ERROR", type(e).__name__, e)
     finally:
@@ -115,6 +117,9 @@ ${HONEST_MODEL}`,
     expect(traceText).toContain('HTTPS localhost /ok 200 hello over https');
     expect(status('/ptb-ci/adder-base/config.json')).toBe('200');
     for (const path of TRICKS) expect([path, status(path)]).toEqual([path, '403']);
+    // The refusal tells the agent which rule refused it.
+    expect(traceText).toContain('HTTPS localhost /a/../instruct/model.safetensors 403 RULE=localhost/instruct');
+    expect(traceText).toContain('HTTPS localhost /someone/adder-instruct-GGUF/model.gguf 403 RULE=adder-instruct-family');
     // A Host header naming another host inside the tunnel: squid refuses it (the URL it builds
     // names that host, which neither squid's pinned connection nor the rules allow).
     expect(['403', '503']).toContain(status('/ok?fronted=1', 'evil.example'));

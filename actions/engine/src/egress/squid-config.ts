@@ -7,12 +7,25 @@ export interface SquidConfigInput {
    * the policy file, all readable by the user squid runs its helpers as.
    */
   helper: { node: string; script: string; policy: string };
+  /** squid's error templates plus ours (ERR_PTB_EGRESS_DENIED), so a refusal tells the agent which rule and why. */
+  errorDirectory?: string;
   /**
    * TLS interception: squid opens HTTPS with a per-run CA that only the sandbox trusts, so
    * path rules (one Hugging Face repository, say) apply to HTTPS as they do to plain HTTP.
    */
   bump?: { caCert: string; caKey: string; certDb: string; certgen: string; upstreamCa?: string };
 }
+
+/** The page a refused request gets: the helper's message (`%o`) names the rule and its reason. */
+export const DENIED_PAGE = 'ERR_PTB_EGRESS_DENIED';
+export const DENIED_PAGE_HTML = `<!DOCTYPE html>
+<html><head><title>Refused by the egress proxy</title></head>
+<body><h1>403: refused by the PostTrainBench egress proxy</h1>
+<p>%M %U</p>
+<p>%o</p>
+<p>Every refusal is logged and reported with the run.</p>
+</body></html>
+`;
 
 const squidDomain = (a: string): string => (a.startsWith('*.') ? a.slice(1) : a).toLowerCase();
 
@@ -60,6 +73,7 @@ export function squidConfig(input: SquidConfigInput): string {
     'forwarded_for delete',
     'via off',
     'shutdown_lifetime 0 seconds',
+    ...(input.errorDirectory ? [`error_directory ${input.errorDirectory}`] : []),
     `external_acl_type ptb_egress ttl=60 negative_ttl=60 children-max=4 children-startup=1 children-idle=1 concurrency=64 queue-size=4096 ${format} ${helper.node} ${helper.script} ${helper.policy}`,
     'acl ptb_egress external ptb_egress',
     'acl CONNECT method CONNECT',
@@ -69,6 +83,8 @@ export function squidConfig(input: SquidConfigInput): string {
   lines.push('http_access deny CONNECT !tls_ports');
   // Only a positive answer allows: an external ACL squid cannot ask counts as no match here.
   if (input.allow.length > 0) lines.push('http_access allow ptb_egress allowed_hosts');
-  lines.push('http_access deny all', '');
+  lines.push('http_access deny all');
+  if (input.errorDirectory) lines.push(`deny_info ${DENIED_PAGE} all`);
+  lines.push('');
   return lines.join('\n');
 }

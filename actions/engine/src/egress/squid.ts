@@ -1,10 +1,21 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ENGINE_DIR } from '../paths.ts';
 import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
-import { squidConfig } from './squid-config.ts';
+import { DENIED_PAGE, DENIED_PAGE_HTML, squidConfig } from './squid-config.ts';
 
 export interface Egress {
   /** Unix socket that the sandbox's bridge connects to; everything on it reaches squid. */
@@ -135,6 +146,24 @@ export function installHelper(dir: string, policy: EgressPolicy): { script: stri
   return { script, policy: join(dir, 'policy.json') };
 }
 
+const ERROR_TEMPLATES = ['/usr/share/squid/errors/templates', '/usr/share/squid-langpack/templates'];
+
+/**
+ * squid's own error templates (linked) plus the page of a refusal, which shows the agent the
+ * helper's message: the rule and its reason. Null when this squid's templates are not where
+ * Debian puts them (squid's default pages are used then).
+ */
+export function installErrorPages(dir: string): string | null {
+  const system = ERROR_TEMPLATES.find((d) => existsSync(join(d, 'ERR_ACCESS_DENIED')));
+  if (!system) return null;
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  for (const f of readdirSync(system)) if (f !== DENIED_PAGE) symlinkSync(join(system, f), join(dir, f));
+  writeFileSync(join(dir, DENIED_PAGE), DENIED_PAGE_HTML);
+  chmodSync(join(dir, DENIED_PAGE), 0o644);
+  return dir;
+}
+
 /**
  * Asks the installed helper one question as the user squid will run it as, so that a helper
  * that cannot start (Node or the files unreadable for that user, an old Node)
@@ -192,6 +221,7 @@ export async function startEgress(
     tlsInspected: bump !== null,
   };
   const helper = installHelper(join(dir, 'acl'), policy);
+  const errorDirectory = installErrorPages(join(dir, 'errors'));
   for (const p of [process.execPath, helper.script, helper.policy])
     if (/\s/.test(p)) throw new Error(`squid cannot start a helper from a path with spaces: ${p}`);
   writeFileSync(
@@ -201,6 +231,7 @@ export async function startEgress(
       dir,
       allow,
       helper: { node: process.execPath, ...helper },
+      ...(errorDirectory ? { errorDirectory } : {}),
       ...(bump ? { bump: { ...bump, ...(options.upstreamCa ? { upstreamCa: options.upstreamCa } : {}) } } : {}),
     }),
   );
