@@ -28,7 +28,12 @@ describe('benchmark definition v1', () => {
       'humaneval',
     ]);
     expect(taskMatrix(def)).toHaveLength(28);
-    expect(def.budget).toEqual({ hours: 10, gpu: { model: 'NVIDIA H100 80GB', memoryGB: 80, count: 1 } });
+    expect(def.budget).toEqual({
+      hours: 10,
+      gpu: { model: 'NVIDIA H100 80GB', memoryGB: 80, count: 1 },
+      diskGB: 200,
+      pids: 16384,
+    });
     expect(Object.keys(def.baselines.zeroShot)).toHaveLength(8);
   });
 
@@ -37,8 +42,63 @@ describe('benchmark definition v1', () => {
     expect(parse(v1Text).weights).toEqual({ rule: 'inverse-instruct-gap' });
   });
 
-  test('denies the instruct checkpoint of every base model', () => {
-    for (const m of def.baseModels) expect(def.network.deny.some((d) => d.pattern.endsWith(m.instruct.id))).toBe(true);
+  test('egress rules by artefact: the instruct families, a test-set rule per benchmark, our own data, each with its reason', () => {
+    const families = def.network.deny.flatMap((r) => (r.artefact === 'model-family' ? r.families : []));
+    expect(families.map((f) => f.name)).toEqual(['Qwen3-1.7B', 'Qwen3-4B', 'SmolLM3-3B', 'gemma-3-4b', 'medgemma-4b']);
+    const testSets = def.network.deny.flatMap((r) => (r.artefact === 'test-set' ? [r.benchmark] : []));
+    expect(testSets.sort()).toEqual(def.benchmarks.map((b) => b.id).sort());
+    expect(def.network.deny.find((r) => r.artefact === 'leaderboard-data')).toMatchObject({ deployment: true });
+    for (const r of def.network.deny) expect(r.reason.length).toBeGreaterThan(10);
+  });
+});
+
+describe('egress rules that do not fit the rest of the definition are refused', () => {
+  const withDeny = (edit: (deny: Record<string, unknown>[]) => Record<string, unknown>[]) => {
+    const v = parse(v1Text);
+    v.network.deny = edit(v.network.deny);
+    return stringify(v);
+  };
+  const messages = (text: string): string => {
+    try {
+      parseDefinition(text, 'v1.yaml');
+      return '';
+    } catch (e) {
+      return (e as DefinitionError).diagnostics.map((d) => `${d.field ?? ''}: ${d.message}`).join('\n');
+    }
+  };
+
+  test('a base model whose instruct checkpoint no family rule refuses', () => {
+    const text = withDeny((deny) =>
+      deny.map((r) =>
+        r.id === 'instruct-checkpoints'
+          ? { ...r, families: (r.families as { name: string }[]).filter((f) => f.name !== 'gemma-3-4b') }
+          : r,
+      ),
+    );
+    expect(messages(text)).toMatch(
+      /no model-family deny rule refuses "google\/gemma-3-4b-it" while allowing "google\/gemma-3-4b-pt"/,
+    );
+  });
+
+  test('a family rule that would refuse the base checkpoint too', () => {
+    const text = withDeny((deny) =>
+      deny.map((r) => (r.id === 'instruct-checkpoints' ? { ...r, families: [{ name: 'Qwen3' }] } : r)),
+    );
+    expect(messages(text)).toMatch(/refuses "Qwen\/Qwen3-4B" while allowing "Qwen\/Qwen3-4B-Base"/);
+  });
+
+  test('a benchmark without a test-set rule, a duplicate id, an unknown artefact', () => {
+    expect(messages(withDeny((deny) => deny.filter((r) => r.id !== 'gpqamain-test-set')))).toMatch(
+      /no test-set deny rule names benchmark "gpqamain"/,
+    );
+    expect(messages(withDeny((deny) => [...deny, { ...deny[2] }]))).toMatch(/duplicate deny rule id "aime2025-test-set"/);
+    expect(messages(withDeny((deny) => [...deny, { artefact: 'model', id: 'x', reason: 'r' }]))).toMatch(/must be a deny rule/);
+    expect(messages(withDeny((deny) => [...deny, { pattern: 'a b', reason: 'r' }]))).toMatch(/URL pattern/);
+  });
+
+  test('the simple pattern rule of v1 stays valid', () => {
+    const text = withDeny((deny) => [...deny, { pattern: 'huggingface.co/Qwen/Qwen3-4B', reason: 'instruct checkpoint' }]);
+    expect(messages(text)).toBe('');
   });
 });
 

@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { decideEgress } from './egress/decide.ts';
+import type { EgressDenyRule } from './egress/policy.ts';
 import { readableBy, type SandboxUser } from './sandbox/identity.ts';
 import type { RuntimeKind } from './types.ts';
 
@@ -31,30 +33,53 @@ export function gpuDevices(index: number, dev = '/dev'): string[] {
 
 /**
  * Paths under a read-only cache that hold something the agent must not read: an instruct
- * checkpoint of the definition, or a denied dataset (plain `<org>/<name>` or the Hugging
- * Face hub layout `models--org--name` / `datasets--org--name`, also under `hub/`).
+ * checkpoint of the definition, or a repository the egress rules refuse (any family variant,
+ * any copy of a test set; all of a data set whose held-out split the rules refuse, since a
+ * cache holds every split), in the plain `<org>/<name>` or the Hugging Face hub layout
+ * (`models--org--name`, `datasets--org--name`, also under `hub/` or `datasets/`). Asks the
+ * same decision as the egress proxy, about the URL each folder would come from.
  */
-export function forbiddenInCache(cacheDir: string, instructIds: readonly string[], denyPatterns: readonly string[]): string[] {
-  const candidates: string[] = [];
+export function forbiddenInCache(cacheDir: string, instructIds: readonly string[], deny: readonly EgressDenyRule[]): string[] {
+  const found = new Set<string>();
   for (const id of instructIds) {
     const [org, name] = id.split('/');
     if (!org || !name) continue;
-    candidates.push(
+    for (const c of [
       join(cacheDir, org, name),
       join(cacheDir, `models--${org}--${name}`),
       join(cacheDir, 'hub', `models--${org}--${name}`),
-    );
+    ])
+      if (existsSync(c)) found.add(c);
   }
-  for (const p of denyPatterns) {
-    const m = /^huggingface\.co\/datasets\/([^/*]+)\/([^/*]+)/.exec(p);
-    if (!m) continue;
-    candidates.push(
-      join(cacheDir, 'datasets', m[1] as string, m[2] as string),
-      join(cacheDir, `datasets--${m[1]}--${m[2]}`),
-      join(cacheDir, 'hub', `datasets--${m[1]}--${m[2]}`),
+  const policy = { allow: ['huggingface.co'], deny, tlsInspected: true };
+  const heldSplits = deny.flatMap((r) => (r.artefact === 'test-set' ? (r.splitsOnly?.splits ?? []) : []));
+  const refused = (path: string) =>
+    ['', ...heldSplits.map((s) => `/${s}`)].some(
+      (tail) => decideEgress({ method: 'GET', url: `https://huggingface.co/${path}${tail}` }, policy).rule?.id !== undefined,
     );
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+    } catch {
+      return [];
+    }
+  };
+  for (const base of [cacheDir, join(cacheDir, 'hub'), join(cacheDir, 'datasets')]) {
+    for (const e of list(base)) {
+      const hub = /^(models|datasets)--([^/]+?)--(.+)$/.exec(e.name);
+      if (hub) {
+        const path = `${hub[1] === 'datasets' ? 'datasets/' : ''}${hub[2]}/${hub[3]}`;
+        if (refused(path)) found.add(join(base, e.name));
+        continue;
+      }
+      if (base === join(cacheDir, 'hub') || ['hub', 'datasets'].includes(e.name)) continue;
+      for (const inner of list(join(base, e.name))) {
+        const path = `${base === cacheDir ? '' : 'datasets/'}${e.name}/${inner.name}`;
+        if (refused(path)) found.add(join(base, e.name, inner.name));
+      }
+    }
   }
-  return candidates.filter((c) => existsSync(c));
+  return [...found];
 }
 
 export interface PreflightInput {
@@ -70,7 +95,7 @@ export interface PreflightInput {
   images: string[];
   needs: string[];
   /** A cache mounted read-only into the sandbox, checked for forbidden content. */
-  readOnlyCache?: { dir: string; instructIds: string[]; denyPatterns: string[] } | null;
+  readOnlyCache?: { dir: string; instructIds: string[]; deny: readonly EgressDenyRule[] } | null;
 }
 
 export interface PreflightReport {
@@ -133,9 +158,9 @@ export function preflight(input: PreflightInput): PreflightReport {
     if (inspect.status !== 0) problems.push(`image not present on this machine: ${image}`);
   }
   if (input.readOnlyCache) {
-    const { dir, instructIds, denyPatterns } = input.readOnlyCache;
+    const { dir, instructIds, deny } = input.readOnlyCache;
     if (!existsSync(dir)) problems.push(`read-only cache ${dir} does not exist`);
-    for (const hit of forbiddenInCache(dir, instructIds, denyPatterns))
+    for (const hit of forbiddenInCache(dir, instructIds, deny))
       problems.push(`the read-only cache holds something the agent must not read: ${hit} (remove it or use another cache)`);
   }
   if (problems.length > 0) throw new PreflightError(problems);

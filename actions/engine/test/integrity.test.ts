@@ -53,19 +53,55 @@ describe('model identity', () => {
 });
 
 describe('findings with evidence', () => {
-  test('denied egress is grouped by the deny rule that matched', () => {
+  test('denied egress is grouped by the rule that refused it, found by the same decision as the proxy', () => {
     const log = parseAccessLog(
       [
-        '1.0 1 127.0.0.1 TCP_DENIED/403 10 GET http://huggingface.co/google/gemma-3-4b-it/resolve/main/x - HIER_NONE/- text/html',
-        '2.0 1 127.0.0.1 TCP_DENIED/403 10 CONNECT evil.example:443 - HIER_NONE/- text/html',
-        '3.0 1 127.0.0.1 TCP_MISS/200 10 GET http://pypi.org/simple/torch/ - HIER_DIRECT/1.2.3.4 text/html',
+        '1.0 1 127.0.0.1 TCP_DENIED/403 10 GET http://huggingface.co/google/gemma-3-4b-it/resolve/main/x - HIER_NONE/- text/html instruct-checkpoints',
+        '1.5 1 127.0.0.1 TCP_DENIED/403 10 GET https://huggingface.co/unsloth//gemma-3-4b-it-GGUF/resolve/main/x.gguf - HIER_NONE/- text/html -',
+        '2.0 1 127.0.0.1 TCP_DENIED/403 10 CONNECT evil.example:443 - HIER_NONE/- text/html not-allowed',
+        '2.5 1 127.0.0.1 TCP_DENIED/403 10 GET https://huggingface.co/datasets/openai/gsm8k/resolve/refs%2Fconvert%2Fparquet/main/test/0000.parquet - HIER_NONE/- text/html gsm8k-test-set',
+        '2.7 1 127.0.0.1 TCP_DENIED/403 10 GET https://pypi.org/simple/torch/ - HIER_NONE/- text/html host-mismatch',
+        '2.8 1 127.0.0.1 TCP_DENIED/403 10 GET https://huggingface.co/a/%2e%2e/b - HIER_NONE/- text/html ambiguous-url',
+        '3.0 1 127.0.0.1 TCP_MISS/200 10 GET http://pypi.org/simple/torch/ - HIER_DIRECT/1.2.3.4 text/html allow',
+      ].join('\n'),
+    );
+    expect(log[0]?.tag).toBe('instruct-checkpoints');
+    expect(log[1]?.tag).toBeNull();
+    const f = egressFindings(log, V1.network.deny);
+    expect(f.map((x) => x.summary)).toEqual([
+      'the agent tried 2 request(s) the egress proxy refused: an instruct checkpoint of a base model in the matrix, or a quantised, converted or re-uploaded copy of one (any organisation); the base checkpoints stay allowed (rule instruct-checkpoints)',
+      'the agent tried 1 request(s) the egress proxy refused: destination not on the allow list (rule not-allowed)',
+      expect.stringMatching(/^the agent tried 1 request\(s\) .*the GSM8K test split.*\(rule gsm8k-test-set\)$/),
+      // Only the helper saw the Host header: its verdict in the log names the rule.
+      'the agent tried 1 request(s) the egress proxy refused: the Host header names another host than the request URL (rule host-mismatch)',
+      expect.stringMatching(/cannot read unambiguously .*\(rule ambiguous-url\)$/),
+    ]);
+    expect(f[0]?.evidence[1]).toMatch(/gemma-3-4b-it-GGUF.*\["gemma-3-4b-it-GGUF" names the gemma-3-4b family\]$/);
+    expect(f[2]?.evidence[0]).toMatch(/\[the test split of openai\/gsm8k\]$/);
+    expect(f.every((x) => x.check === 'egress-denied' && x.severity === 'warning')).toBe(true);
+  });
+  test('a request the rules refuse that reached its destination is a violation; squid-made refusals count too', () => {
+    const log = parseAccessLog(
+      [
+        '1.0 1 127.0.0.1 TCP_MISS/200 10 GET https://huggingface.co/Qwen/Qwen3-4B/resolve/main/config.json - HIER_DIRECT/1.2.3.4 text/plain allow',
+        '2.0 0 127.0.0.1 NONE_NONE/503 10 GET https://evil.example/ok - HIER_DIRECT/127.0.0.1 text/html -',
+        '3.0 1 127.0.0.1 NONE_NONE/200 0 CONNECT huggingface.co:443 - HIER_DIRECT/1.2.3.4 - allow',
+        '4.0 1 127.0.0.1 TCP_MISS/200 10 GET https://pypi.org/simple/torch/ - HIER_DIRECT/1.2.3.4 text/html allow',
       ].join('\n'),
     );
     const f = egressFindings(log, V1.network.deny);
-    expect(f.map((x) => x.summary)).toEqual([
-      'the agent tried 1 request(s) the egress proxy refused: instruct checkpoint of a base model in the matrix (huggingface.co/google/gemma-3-4b-it)',
-      'the agent tried 1 request(s) the egress proxy refused: destination not on the allow list',
+    expect(f.map((x) => [x.severity, x.summary])).toEqual([
+      [
+        'violation',
+        expect.stringMatching(
+          /^1 request\(s\) reached their destination although the egress rules refuse them: .*\(rule instruct-checkpoints\)$/,
+        ),
+      ],
+      ['warning', 'the agent tried 1 request(s) the egress proxy refused: destination not on the allow list (rule not-allowed)'],
     ]);
+    // Given the allow list, a request to a host off it that went through is a leak too.
+    expect(egressFindings(log.slice(3), V1.network.deny, { allow: ['huggingface.co'] })[0]?.severity).toBe('violation');
+    expect(egressFindings(log.slice(2), V1.network.deny, { allow: V1.network.allow })).toEqual([]);
   });
   test('protected files: changed and removed, none when intact', () => {
     const before = new Map([

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
 import { apptainerArgs, bwrapArgs, dockerArgs, PLACEHOLDER_KEY, type SandboxSpec } from '../src/index.ts';
 import { forbiddenInCache, gpuDevices, PreflightError, preflight } from '../src/preflight.ts';
@@ -246,17 +247,29 @@ describe('preflight', () => {
 });
 
 describe('read-only caches', () => {
+  const V1_DENY = loadDefinition('v1').network.deny;
   test('a cache holding an instruct checkpoint or a denied dataset is refused, in either layout', () => {
     const cache = tempDir('cache');
     mkdirSync(join(cache, 'hub', 'models--Qwen--Qwen3-4B-Base'), { recursive: true });
-    mkdirSync(join(cache, 'pip'), { recursive: true });
-    expect(forbiddenInCache(cache, ['Qwen/Qwen3-4B'], ['huggingface.co/datasets/openai/gsm8k/*test*'])).toEqual([]);
+    mkdirSync(join(cache, 'Qwen', 'Qwen3-1.7B-Base'), { recursive: true });
+    mkdirSync(join(cache, 'hub', 'datasets--meta-math--MetaMathQA'), { recursive: true });
+    mkdirSync(join(cache, 'pip', 'http-v2'), { recursive: true });
+    expect(forbiddenInCache(cache, ['Qwen/Qwen3-4B'], V1_DENY)).toEqual([]);
     mkdirSync(join(cache, 'hub', 'models--Qwen--Qwen3-4B'), { recursive: true });
     mkdirSync(join(cache, 'datasets--openai--gsm8k'), { recursive: true });
-    expect(forbiddenInCache(cache, ['Qwen/Qwen3-4B'], ['huggingface.co/datasets/openai/gsm8k/*test*'])).toEqual([
-      join(cache, 'hub', 'models--Qwen--Qwen3-4B'),
-      join(cache, 'datasets--openai--gsm8k'),
-    ]);
+    mkdirSync(join(cache, 'hub', 'models--unsloth--gemma-3-4b-it-GGUF'), { recursive: true });
+    mkdirSync(join(cache, 'bartowski', 'Qwen_Qwen3-1.7B-GGUF'), { recursive: true });
+    mkdirSync(join(cache, 'datasets', 'someone', 'humaneval-copy'), { recursive: true });
+    expect(forbiddenInCache(cache, ['Qwen/Qwen3-4B'], V1_DENY).sort()).toEqual(
+      [
+        join(cache, 'hub', 'models--Qwen--Qwen3-4B'),
+        // A cache holds every split: a data set whose test split is refused is refused whole.
+        join(cache, 'datasets--openai--gsm8k'),
+        join(cache, 'hub', 'models--unsloth--gemma-3-4b-it-GGUF'),
+        join(cache, 'bartowski', 'Qwen_Qwen3-1.7B-GGUF'),
+        join(cache, 'datasets', 'someone', 'humaneval-copy'),
+      ].sort(),
+    );
   });
 });
 

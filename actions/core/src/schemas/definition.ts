@@ -93,12 +93,206 @@ export const WeightRule = z.strictObject({
     .describe('weight_b proportional to 1 / (mean instruct score on b - mean base score on b), normalised to sum 1'),
 });
 
+/** A rule's name in findings and logs: lower-case words joined by dashes. */
+const EgressRuleId = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, {
+  message: 'must be a rule id: lower-case letters and digits in words joined by single dashes, e.g. "gsm8k-test-set"',
+});
+
+const HostName = z.string().regex(/^(?:\*\.)?[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*$/, {
+  message: 'must be a host name in lower case, such as "huggingface.co" (or "*.example.org" for its subdomains)',
+});
+
+const UrlPattern = z.string().regex(/^(?:[a-z]+:\/\/)?[^\s/]+(?:\/\S*)?$/i, {
+  message: 'must be a URL pattern "host[/path]" without spaces, e.g. "huggingface.co/datasets/openai/gsm8k/*test*"',
+});
+
+/** A name matched token by token ("Qwen3-1.7B" is qwen 3 1 7 b), so spelling variants match too. */
+const ArtefactName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+  message: 'must be a name of letters, digits, ".", "_" or "-", e.g. "Qwen3-4B" or "human-eval"',
+});
+
+const GithubRepo = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/, {
+  message: 'must be a GitHub repository "owner/name", e.g. "openai/human-eval"',
+});
+
+/** A Hugging Face dataset id; the hub's old ids have no organisation ("gsm8k"). */
+const HfDatasetId = z.string().regex(/^(?:[A-Za-z0-9][A-Za-z0-9._-]*\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+  message: 'must be a Hugging Face dataset id like "openai/gsm8k"',
+});
+
+const Reason = z.string().min(1).describe('Why the rule exists, in words: shown in every finding it produces');
+
+/**
+ * Hosts a rule treats as a service (their route shapes: hub repositories, the datasets-server
+ * query API, GitHub repositories). Defaults are the real services; a test definition names a
+ * local stand-in instead.
+ */
+const ServiceHosts = z
+  .strictObject({
+    huggingface: z.array(HostName).min(1).optional().describe('Hugging Face hub (default huggingface.co, hf.co)'),
+    datasetsServer: z
+      .array(HostName)
+      .min(1)
+      .optional()
+      .describe('Hugging Face dataset viewer API (default datasets-server.huggingface.co)'),
+    github: z
+      .array(HostName)
+      .min(1)
+      .optional()
+      .describe('GitHub (default github.com, raw.githubusercontent.com, codeload.github.com, api.github.com)'),
+  })
+  .describe('Stand-in hosts for the services this rule knows the routes of; default: the real services');
+
+/** The simple rule of v1: one URL pattern. */
+export const UrlDenyRule = z.strictObject({
+  artefact: z.literal('url').optional().describe('Optional: a rule with a pattern is a URL rule'),
+  id: EgressRuleId.optional().describe('Name in findings (default: the pattern)'),
+  pattern: UrlPattern.describe(
+    'host[/path]: `*` matches any run of characters; a path matches at a segment boundary and is compared with the normalised path',
+  ),
+  reason: Reason,
+});
+
+/** Every repository named after an instruct model of a family, wherever it is and however it is re-packed. */
+export const ModelFamilyDenyRule = z.strictObject({
+  artefact: z.literal('model-family'),
+  id: EgressRuleId,
+  reason: Reason,
+  families: z
+    .array(
+      z.strictObject({
+        name: ArtefactName.describe(
+          'The family name as published, e.g. "Qwen3-4B": a URL path segment holding it (any host, any organisation, any suffix such as -GGUF, -AWQ, -Instruct-2507) is refused',
+        ),
+        base: z
+          .array(ArtefactName)
+          .default([])
+          .describe('Words that, right after the name, mark a base checkpoint, which stays allowed (e.g. "Base", "pt")'),
+      }),
+    )
+    .min(1),
+});
+
+/** Every copy of a test set the definition names: hub datasets, their exports and viewer API, GitHub, PyPI, elsewhere. */
+export const TestSetDenyRule = z.strictObject({
+  artefact: z.literal('test-set'),
+  id: EgressRuleId,
+  benchmark: Slug.describe(
+    'The benchmark whose test set this is (it may be one an earlier version had: its test set stays off limits)',
+  ),
+  reason: Reason,
+  names: z
+    .array(ArtefactName)
+    .min(1)
+    .describe(
+      'Names of the data set: a URL path segment holding one (a hub dataset or repository under any organisation, a GitHub repository or folder, a PyPI package or its files) is a copy and is refused; so is a datasets-server query for it',
+    ),
+  splitsOnly: z
+    .strictObject({
+      datasets: z.array(HfDatasetId).min(1).describe("The data set's own hub repositories"),
+      splits: z.array(ArtefactName).min(1).describe('The held-out splits (e.g. "test")'),
+    })
+    .optional()
+    .describe(
+      "In the data set's own hub repositories only these splits are refused (files, parquet exports, the viewer and datasets-server), so its train split stays usable",
+    ),
+  github: z
+    .array(GithubRepo)
+    .default([])
+    .describe('GitHub repositories that hold the data under another name (refused whole: a clone is a copy)'),
+  urls: z.array(UrlPattern).default([]).describe('Other places the data is published (URL patterns)'),
+  services: ServiceHosts.optional(),
+});
+
+/** The leaderboard's own data: results, traces and the code that runs the benchmark. */
+export const LeaderboardDataDenyRule = z.strictObject({
+  artefact: z.literal('leaderboard-data'),
+  id: EgressRuleId,
+  reason: Reason,
+  github: z.array(GithubRepo).default([]).describe('Repositories (with their GitHub Pages site) refused whole'),
+  names: z.array(ArtefactName).default([]).describe('Names whose copies anywhere are refused (any URL path segment)'),
+  urls: z.array(UrlPattern).default([]).describe('Other places the data is published (URL patterns)'),
+  deployment: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Also the repository the deployment runs from, which a definition cannot know: PTB_LEADERBOARD_REPOSITORIES (comma-separated owner/name), else GitHub Actions' GITHUB_REPOSITORY",
+    ),
+  services: ServiceHosts.optional(),
+});
+
+export const EgressDenyRule = z.discriminatedUnion(
+  'artefact',
+  [UrlDenyRule, ModelFamilyDenyRule, TestSetDenyRule, LeaderboardDataDenyRule],
+  {
+    error: () => 'must be a deny rule: { pattern, reason }, or one with artefact: model-family, test-set or leaderboard-data',
+  },
+);
+
 export const NetworkPolicy = z.strictObject({
   allow: z.array(z.string().min(1)).describe('Host patterns the agent may reach through the egress proxy'),
   deny: z
-    .array(z.strictObject({ pattern: z.string().min(1), reason: z.string().min(1) }))
-    .describe('URL patterns refused even on an allowed host (instruct checkpoints, test sets, our own data)'),
+    .array(EgressDenyRule)
+    .describe(
+      'Refused even on an allowed host, judged on the normalised URL: instruct checkpoints and their variants, test sets and their copies, our own data',
+    ),
 });
+
+/** Words of a name, as the egress decision reads them: "Qwen3-1.7B" is qwen 3 1 7 b. */
+const nameWords = (s: string): string[] => s.toLowerCase().match(/[a-z]+|[0-9]+/g) ?? [];
+
+type DefinitionInput = {
+  baseModels: { id: string; instruct: { id: string } }[];
+  benchmarks: { id: string }[];
+  network: { allow: string[]; deny: EgressDenyRule[] };
+};
+
+/**
+ * Deny rules that refer to the rest of the definition: unique ids and, when
+ * the agent may reach the network at all, a family rule refusing every instruct checkpoint
+ * (and allowing its base) and a test-set rule for every benchmark.
+ */
+function checkNetwork(def: DefinitionInput, ctx: z.RefinementCtx): void {
+  const ids = new Map<string, number>();
+  def.network.deny.forEach((rule, i) => {
+    const id = rule.id ?? ('pattern' in rule ? rule.pattern : '');
+    if (ids.has(id))
+      ctx.addIssue({ code: 'custom', path: ['network', 'deny', i, 'id'], message: `duplicate deny rule id "${id}"` });
+    ids.set(id, i);
+  });
+  if (def.network.allow.length === 0) return;
+  const families = def.network.deny.flatMap((r) => (r.artefact === 'model-family' ? r.families : []));
+  const after = (id: string, family: string): string | null | undefined => {
+    const words = nameWords(id.split('/').at(-1) ?? '');
+    const stem = nameWords(family);
+    if (stem.length === 0 || !stem.every((w, k) => words[k] === w)) return undefined;
+    return words[stem.length] ?? null;
+  };
+  def.baseModels.forEach((m, i) => {
+    const covers = families.some((f) => {
+      const instructNext = after(m.instruct.id, f.name);
+      const baseNext = after(m.id, f.name);
+      const markers = (f.base ?? []).map((b) => nameWords(b)[0]);
+      return (
+        instructNext !== undefined && !markers.includes(instructNext ?? undefined) && markers.includes(baseNext ?? undefined)
+      );
+    });
+    if (!covers)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseModels', i, 'instruct', 'id'],
+        message: `no model-family deny rule refuses "${m.instruct.id}" while allowing "${m.id}": add a family { name, base } to network.deny`,
+      });
+  });
+  def.benchmarks.forEach((b, i) => {
+    if (!def.network.deny.some((r) => r.artefact === 'test-set' && r.benchmark === b.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['benchmarks', i, 'id'],
+        message: `the agent may use the network, but no test-set deny rule names benchmark "${b.id}": add one to network.deny`,
+      });
+  });
+}
 
 export const BenchmarkDefinition = z
   .strictObject({
@@ -146,6 +340,7 @@ export const BenchmarkDefinition = z
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'id'], message: `duplicate benchmark id "${b.id}"` });
       seen.add(b.id);
     });
+    checkNetwork(def, ctx);
     const needed = def.baseModels.flatMap((m) => [m.id, m.instruct.id]);
     for (const modelId of needed) {
       const row = def.baselines.zeroShot[modelId];
@@ -165,6 +360,12 @@ export const BenchmarkDefinition = z
   });
 
 export type BaseModel = z.infer<typeof BaseModel>;
+export type EgressDenyRule = z.infer<typeof EgressDenyRule>;
+export type UrlDenyRule = z.infer<typeof UrlDenyRule>;
+export type ModelFamilyDenyRule = z.infer<typeof ModelFamilyDenyRule>;
+export type TestSetDenyRule = z.infer<typeof TestSetDenyRule>;
+export type LeaderboardDataDenyRule = z.infer<typeof LeaderboardDataDenyRule>;
+export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
 export type Benchmark = z.infer<typeof Benchmark>;
 export type BenchmarkDefinition = z.infer<typeof BenchmarkDefinition>;
 export type PenaltyReason = z.infer<typeof PenaltyReason>;

@@ -193,7 +193,7 @@ export async function integrityFindings(
   if (collected.kind === 'snapshot') findings.push(...(await modelFindings(cell, collected.dir)));
   const items = testItems(cell.evaluatorDir);
   if (items) findings.push(...(await scanContamination(contaminationSources(cell), items)));
-  findings.push(...egressFindings(access, cell.def.network.deny));
+  findings.push(...egressFindings(access, cell.def.network.deny, { allow: cell.def.network.allow }));
   if (agent.leftovers.length > 0)
     findings.push({
       check: 'sandbox-escape',

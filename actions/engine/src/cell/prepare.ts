@@ -159,7 +159,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       ? {
           dir: readOnlyCache,
           instructIds: def.baseModels.map((m) => m.instruct.id),
-          denyPatterns: def.network.deny.map((d) => d.pattern),
+          deny: def.network.deny,
         }
       : null,
   });

@@ -7,10 +7,15 @@ export interface AccessEntry {
   bytes: number;
   method: string;
   url: string;
+  /** The decision helper's verdict (`%ea`): `allow`, a rule id, or null when squid did not ask it. */
+  tag: string | null;
   raw: string;
 }
 
-/** Parses squid's native log format: `time elapsed client result/status bytes method url user hierarchy type`. */
+/**
+ * Parses squid's native log format, `time elapsed client result/status bytes method url user
+ * hierarchy type`, and the helper's verdict after it (squid-config.ts ACCESS_LOG_FORMAT).
+ */
 export function parseAccessLog(text: string): AccessEntry[] {
   const out: AccessEntry[] = [];
   for (const raw of text.split('\n')) {
@@ -19,7 +24,25 @@ export function parseAccessLog(text: string): AccessEntry[] {
     const [time, , client, codeStatus, bytes, method, url] = f as [string, string, string, string, string, string, string];
     const [result, status] = codeStatus.split('/');
     if (!result || Number.isNaN(Number(time))) continue;
-    out.push({ time: Number(time), client, result, status: Number(status), bytes: Number(bytes), method, url, raw: raw.trim() });
+    const ea = f[10];
+    let tag: string | null = null;
+    if (ea && ea !== '-')
+      try {
+        tag = decodeURIComponent(ea);
+      } catch {
+        tag = ea;
+      }
+    out.push({
+      time: Number(time),
+      client,
+      result,
+      status: Number(status),
+      bytes: Number(bytes),
+      method,
+      url,
+      tag,
+      raw: raw.trim(),
+    });
   }
   return out;
 }

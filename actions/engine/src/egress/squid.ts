@@ -1,10 +1,23 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { DenyRule } from './policy.ts';
-import { squidConfig } from './squid-config.ts';
+import { ENGINE_DIR } from '../paths.ts';
+import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
+import { DENIED_PAGE, DENIED_PAGE_HTML, squidConfig } from './squid-config.ts';
 
 export interface Egress {
   /** Unix socket that the sandbox's bridge connects to; everything on it reaches squid. */
@@ -33,7 +46,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-function proxyUser(): { uid: number; gid: number } | null {
+/** The `proxy` user squid switches to when started as root. */
+export function proxyUser(): { uid: number; gid: number } | null {
   try {
     const line = readFileSync('/etc/passwd', 'utf8')
       .split('\n')
@@ -119,6 +133,82 @@ export interface EgressOptions {
   bumpTls?: boolean;
   /** Extra CA squid trusts upstream (tests with a local HTTPS server). */
   upstreamCa?: string;
+  /** The deployment's own repositories for leaderboard-data rules (default: from the environment, see policy.ts). */
+  deploymentRepositories?: readonly string[];
+}
+
+/** The decision helper as one plain ES module built from `acl-helper.ts` and its imports (scripts/build-egress-helper.ts). */
+export const HELPER_BUNDLE = join(ENGINE_DIR, 'egress-helper', 'acl-helper.mjs');
+
+/**
+ * A copy of the decision helper and the run's policy in `dir`, readable by everyone: squid
+ * runs its helpers as its own user, who may not be able to read the repository.
+ */
+export function installHelper(dir: string, policy: EgressPolicy): { script: string; policy: string } {
+  if (!existsSync(HELPER_BUNDLE))
+    throw new Error(`the egress helper ${HELPER_BUNDLE} is missing (run \`npm run build:egress-helper\`, or set PTB_ENGINE_DIR)`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  const script = join(dir, 'acl-helper.mjs');
+  copyFileSync(HELPER_BUNDLE, script);
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+  for (const f of [script, join(dir, 'policy.json')]) chmodSync(f, 0o644);
+  return { script, policy: join(dir, 'policy.json') };
+}
+
+const ERROR_TEMPLATES = ['/usr/share/squid/errors/templates', '/usr/share/squid-langpack/templates'];
+
+/**
+ * squid's own error templates (linked) plus the page of a refusal, which shows the agent the
+ * helper's message: the rule and its reason. Null when this squid's templates are not where
+ * Debian puts them (squid's default pages are used then).
+ */
+export function installErrorPages(dir: string): string | null {
+  const system = ERROR_TEMPLATES.find((d) => existsSync(join(d, 'ERR_ACCESS_DENIED')));
+  if (!system) return null;
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  for (const f of readdirSync(system)) if (f !== DENIED_PAGE) symlinkSync(join(system, f), join(dir, f));
+  writeFileSync(join(dir, DENIED_PAGE), DENIED_PAGE_HTML);
+  chmodSync(join(dir, DENIED_PAGE), 0o644);
+  return dir;
+}
+
+/**
+ * Asks the installed helper one question as the user squid will run it as, so that a helper
+ * that cannot start (Node or the files unreadable for that user, an old Node)
+ * fails the start of the egress proxy with the reason, not every request of the agent with a
+ * 403. Runs while squid starts.
+ */
+export async function checkHelper(
+  helper: { script: string; policy: string },
+  user: { uid: number; gid: number } | null,
+): Promise<void> {
+  const child = spawn(process.execPath, [helper.script, helper.policy], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  let out = '';
+  const add = (d: Buffer) => {
+    out = (out + String(d)).slice(-4000);
+  };
+  child.stdout.on('data', add);
+  child.stderr.on('data', add);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const result = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('close', (code) => resolve({ code }));
+    child.stdin.on('error', () => {});
+    child.stdin.end('0 GET http://ptb-egress-self-test.invalid/ - -\n');
+  });
+  clearTimeout(timer);
+  if (result.code !== 0 || !/^0 (OK|ERR) /m.test(out))
+    throw new Error(
+      `the egress decision helper does not run${user ? ' as user proxy' : ''} (${process.execPath} ${helper.script}): ${
+        result.error?.message ?? (out || `exit ${result.code}`)
+      }${user ? ' (Node and the helper copy must be readable and executable by user proxy: chmod o+rx the folders above Node)' : ''}`,
+    );
 }
 
 /**
@@ -128,20 +218,30 @@ export interface EgressOptions {
 export async function startEgress(
   dir: string,
   allow: readonly string[],
-  deny: readonly DenyRule[],
+  deny: readonly EgressDenyRule[],
   options: EgressOptions = {},
 ): Promise<Egress> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'squid.conf');
   const bump = (options.bumpTls ?? squidCanBump()) ? makeRunCa(dir) : null;
+  const policy: EgressPolicy = {
+    allow,
+    deny: withDeployment(deny, options.deploymentRepositories ?? deploymentRepositories(process.env)),
+    tlsInspected: bump !== null,
+  };
+  const helper = installHelper(join(dir, 'acl'), policy);
+  const errorDirectory = installErrorPages(join(dir, 'errors'));
+  for (const p of [process.execPath, helper.script, helper.policy])
+    if (/\s/.test(p)) throw new Error(`squid cannot start a helper from a path with spaces: ${p}`);
   writeFileSync(
     conf,
     squidConfig({
       port,
       dir,
       allow,
-      deny,
+      helper: { node: process.execPath, ...helper },
+      ...(errorDirectory ? { errorDirectory } : {}),
       ...(bump ? { bump: { ...bump, ...(options.upstreamCa ? { upstreamCa: options.upstreamCa } : {}) } } : {}),
     }),
   );
@@ -168,10 +268,17 @@ export async function startEgress(
       chownSync(bump.caKey, user.uid, user.gid);
     }
   }
+  const helperWorks = checkHelper(helper, user);
+  helperWorks.catch(() => {}); // awaited below; a failure while squid is still starting must not go unhandled
   // A service name of its own: squid names its shared-memory segments after it, so two runs
   // (or two users) never collide, and this run's segments can be removed after it.
   const service = `ptb${randomBytes(6).toString('hex')}`;
-  const squid = spawn('squid', ['-N', '-n', service, '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  // squid hands its environment to the helper: nothing of ours (NODE_OPTIONS, secrets) goes along.
+  const squid = spawn('squid', ['-N', '-n', service, '-f', conf], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: false,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
   const removeSegments = () => {
     for (const name of safeList('/dev/shm')) if (name.startsWith(`${service}-`)) rmSync(join('/dev/shm', name), { force: true });
   };
@@ -183,7 +290,10 @@ export async function startEgress(
     squid.once('error', (e) => reject(new Error(`cannot start squid: ${e.message}`))),
   );
   try {
-    await Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]);
+    await Promise.all([
+      Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]),
+      helperWorks,
+    ]);
   } catch (e) {
     squid.kill('SIGKILL');
     removeSegments();
