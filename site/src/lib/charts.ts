@@ -174,7 +174,8 @@ export function timeVsScoreChart(board: Leaderboard, def: ResolvedDefinition, va
       marginTop: margin.top,
       marginBottom: margin.bottom,
       x: { label: `Time used (hours of ${xMax})`, domain: [0, xMax], grid: true, labelAnchor: 'center', labelArrow: 'none' },
-      y: { label: 'Score (%)', domain: [yMin, yMax], grid: true, labelArrow: 'none' },
+      // The y title is HTML above the chart: inside, it would sit on the top tick.
+      y: { label: null, domain: [yMin, yMax], grid: true },
       marks: [
         Plot.link(
           labels.filter((l) => l.far),
@@ -222,7 +223,7 @@ export function budgetChart(points: BudgetPoint[], variant: Variant, colours: Ma
         labelAnchor: 'center',
         labelArrow: 'none',
       },
-      y: { label: 'Score (%)', domain: [0, yMax], grid: true, labelArrow: 'none' },
+      y: { label: null, domain: [0, yMax], grid: true },
       marks: [
         Plot.line(points, {
           x: 'hours',

@@ -25,7 +25,6 @@ function enhance(table: HTMLTableElement): void {
   const select = document.getElementById('scaffold-filter') as HTMLSelectElement | null;
   const count = document.getElementById('filter-count');
   if (select) {
-    select.closest('[hidden]')?.removeAttribute('hidden');
     // Reference bars carry no scaffold and always stay: they frame the agents.
     const bars = Array.from(document.querySelectorAll<HTMLElement>('#score-chart li[data-scaffold]'));
     const apply = () => {
