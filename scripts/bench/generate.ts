@@ -1,9 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedDefinition } from '@ptb/core';
+import { sampleTimeline } from './generate-trace.ts';
 
-/** Writes `count` valid agent submissions (and optionally `runs` result files each) under root/submissions. */
-export function generateSubmissions(root: string, def: ResolvedDefinition, count: number, runs = 0): void {
+/**
+ * Writes `count` valid agent submissions (and optionally `runs` result files each) under root/submissions.
+ * With `traces`, each run also gets the traces of its first base model's first two benchmarks.
+ */
+export function generateSubmissions(
+  root: string,
+  def: ResolvedDefinition,
+  count: number,
+  runs = 0,
+  options: { traces?: boolean } = {},
+): void {
   mkdirSync(join(root, 'submissions'), { recursive: true });
   writeFileSync(join(root, 'package.json'), '{"private":true}\n');
   const scaffolds = ['claude-code', 'codex-cli', 'gemini-cli', 'opencode'];
@@ -60,6 +70,16 @@ export function generateSubmissions(root: string, def: ResolvedDefinition, count
           },
         })),
       );
+      if (options.traces) {
+        const model = def.baseModels[0];
+        for (const b of def.benchmarks.slice(0, 2)) {
+          if (!model) continue;
+          const folder = join(dir, 'traces', `run-${seed}`);
+          mkdirSync(folder, { recursive: true });
+          const timeline = sampleTimeline({ seed, budgetSeconds: def.budget.hours * 3600, benchmark: b.id });
+          writeFileSync(join(folder, `${model.key}--${b.id}.json`), JSON.stringify(timeline, null, 1));
+        }
+      }
       writeFileSync(
         join(dir, 'results', `run-${seed}.json`),
         JSON.stringify({

@@ -1,5 +1,5 @@
 import { defineCollection } from 'astro:content';
-import { AgentManifest, BenchmarkDefinition, ReferenceManifest, ResultsFile } from '@ptb/core';
+import { AgentManifest, BenchmarkDefinition, ReferenceManifest, ResultsFile, Timeline } from '@ptb/core';
 import { listDefinitionVersions, loadDefinition, loadSubmissions } from '@ptb/core/files';
 import { z } from 'zod';
 import { dataRoot } from './lib/data-root.ts';
@@ -10,16 +10,33 @@ import { dataRoot } from './lib/data-root.ts';
  */
 const submissions = defineCollection({
   loader: () => {
-    const { submissions: list, diagnostics } = loadSubmissions(dataRoot());
+    const { submissions: list, traces, diagnostics } = loadSubmissions(dataRoot());
     if (diagnostics.length > 0) {
       const lines = diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.field} ${d.message}`);
       throw new Error(`invalid submissions (run \`npx ptb validate\`):\n${lines.join('\n')}`);
     }
-    return list.map((s) => ({ id: s.manifest.id, manifest: s.manifest, results: s.results }));
+    return list.map((s) => ({
+      id: s.manifest.id,
+      manifest: s.manifest,
+      results: s.results,
+      traces: traces.filter((t) => t.submissionId === s.manifest.id),
+    }));
   },
   schema: z.object({
     manifest: z.union([AgentManifest, ReferenceManifest]),
     results: z.array(ResultsFile),
+    /** Agent timelines of verified cells, checked by the same validator as `ptb validate`. */
+    traces: z.array(
+      z.object({
+        submissionId: z.string(),
+        seed: z.number(),
+        baseModelKey: z.string(),
+        baseModel: z.string().nullable(),
+        benchmark: z.string(),
+        file: z.string(),
+        timeline: Timeline,
+      }),
+    ),
   }),
 });
 

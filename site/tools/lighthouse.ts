@@ -1,6 +1,6 @@
 /**
  * Lighthouse on the built home page: prints performance, accessibility, best practices
- * and SEO, and exits 1 when any is under the bar (95).
+ * and SEO and the layout shift, and exits 1 when a score is under the bar (100).
  *   npm run lighthouse -w @ptb/site     (after npm run build -w @ptb/site)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import lighthouse from 'lighthouse';
 import { CHROME, CHROME_FLAGS } from './chrome.ts';
 import { startServer } from './serve.ts';
 
-export const BAR = 95;
+export const BAR = 100;
 
 export interface LighthouseScores {
   performance: number;
@@ -21,7 +21,13 @@ export interface LighthouseScores {
   seo: number;
 }
 
-export async function lighthouseScores(url: string): Promise<LighthouseScores> {
+export interface LighthouseResult {
+  scores: LighthouseScores;
+  /** Cumulative layout shift: how much visible content moved while loading (does not depend on speed). */
+  cls: number;
+}
+
+export async function lighthouseScores(url: string): Promise<LighthouseResult> {
   const profile = mkdtempSync(join(tmpdir(), 'ptb-lh-'));
   const chrome = await chromeLauncher.launch({
     chromePath: CHROME,
@@ -38,10 +44,13 @@ export async function lighthouseScores(url: string): Promise<LighthouseScores> {
     const categories = result?.lhr.categories ?? {};
     const score = (k: string) => Math.round(100 * (categories[k]?.score ?? 0));
     return {
-      performance: score('performance'),
-      accessibility: score('accessibility'),
-      'best-practices': score('best-practices'),
-      seo: score('seo'),
+      scores: {
+        performance: score('performance'),
+        accessibility: score('accessibility'),
+        'best-practices': score('best-practices'),
+        seo: score('seo'),
+      },
+      cls: result?.lhr.audits['cumulative-layout-shift']?.numericValue ?? Number.NaN,
     };
   } finally {
     await chrome.kill();
@@ -52,8 +61,9 @@ export async function lighthouseScores(url: string): Promise<LighthouseScores> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const { server, url } = await startServer({ base: process.env.PTB_SITE_BASE ?? '/' });
   try {
-    const scores = await lighthouseScores(url);
+    const { scores, cls } = await lighthouseScores(url);
     for (const [k, v] of Object.entries(scores)) console.log(`${k.padEnd(15)} ${v}`);
+    console.log(`${'layout shift'.padEnd(15)} ${cls.toFixed(3)}`);
     const under = Object.entries(scores).filter(([, v]) => v < BAR);
     if (under.length > 0) {
       console.error(`under the bar of ${BAR}: ${under.map(([k]) => k).join(', ')}`);

@@ -51,9 +51,11 @@ export function startServer(
       file = join(file, 'index.html');
     }
     if (!existsSync(file)) {
-      res
-        .writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' })
-        .end('<!doctype html><title>Not found</title><h1>Not found</h1>');
+      // As GitHub Pages does: the site's own 404.html, with status 404.
+      const notFound = join(dir, '404.html');
+      res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' });
+      if (existsSync(notFound)) createReadStream(notFound).pipe(res);
+      else res.end('<!doctype html><title>Not found</title><h1>Not found</h1>');
       return;
     }
     const ext = extname(file);

@@ -18,4 +18,5 @@ export * from './validation/diagnostics.ts';
 export * from './validation/manifest.ts';
 export * from './validation/results.ts';
 export * from './validation/submissions.ts';
+export * from './validation/traces.ts';
 export * from './validation/yaml-source.ts';

@@ -1,13 +1,30 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findRepoRoot, loadDefinition } from '@ptb/core/files';
 import { type Command, EXIT } from '../cli-kit.ts';
-import { buildImport } from '../import-v1/build-import.ts';
+import { buildImport, GENERATED_MARK } from '../import-v1/build-import.ts';
 import { readPublishedData } from '../import-v1/published-data.ts';
 
 /** The copy of the published data kept in this repository, so the import is reproducible offline. */
 export const VENDORED_V1 = fileURLToPath(new URL('../../data/posttrainbench-v1/', import.meta.url));
+
+/**
+ * Folders an earlier import wrote (their manifest carries the generated mark) that a fresh
+ * import no longer produces: an agent the publication superseded. Hand-written folders are never touched.
+ */
+function staleImports(root: string, written: ReadonlySet<string>): string[] {
+  const dir = join(root, 'submissions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !written.has(e.name))
+    .map((e) => e.name)
+    .filter((name) => {
+      const manifest = join(dir, name, 'submission.yaml');
+      return existsSync(manifest) && readFileSync(manifest, 'utf8').includes(GENERATED_MARK);
+    })
+    .sort();
+}
 
 export const importV1: Command = {
   name: 'import-v1',
@@ -18,6 +35,7 @@ Reads the published PostTrainBench v1 figures (website-data/*.csv, paper-plots-d
 and writes one folder per published agent under submissions/, plus the reference rows,
 all marked as imported with their source repository and commit. Checks on the way that
 the v1 penalty policy turns each raw single-run grid into its published final grid.
+Folders an earlier import wrote that the data no longer produces are removed.
 
 Options:
   --from <folder>  the published data (default: scripts/data/posttrainbench-v1)
@@ -33,26 +51,32 @@ Exit codes: 0 ok, 1 --check found differences, 2 bad usage, 3 the data did not i
       return EXIT.usage;
     }
     const files = buildImport(loadDefinition('v1'), readPublishedData(from));
+    const folders = new Set(files.map((f) => f.path.split('/')[1] ?? ''));
+    const leftOver = staleImports(root, folders);
     if (values.check) {
       const stale = files.filter((f) => {
         const path = join(root, f.path);
         return !existsSync(path) || readFileSync(path, 'utf8') !== f.content;
       });
       for (const f of stale) io.err(`differs from a fresh import: ${f.path}`);
+      for (const name of leftOver) io.err(`no longer imported: submissions/${name}/`);
+      const problems = stale.length + leftOver.length;
       io.err(
-        stale.length === 0
+        problems === 0
           ? `ok: ${files.length} imported files are current`
-          : `${stale.length} file(s) out of date; run \`npx ptb import-v1\``,
+          : `${stale.length} file(s) out of date, ${leftOver.length} folder(s) left over; run \`npx ptb import-v1\``,
       );
-      return stale.length === 0 ? EXIT.ok : EXIT.invalid;
+      return problems === 0 ? EXIT.ok : EXIT.invalid;
     }
     for (const f of files) {
       const path = join(root, f.path);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, f.content);
     }
-    const folders = new Set(files.map((f) => f.path.split('/')[1]));
-    io.err(`wrote ${files.length} files in ${folders.size} submission folders`);
+    for (const name of leftOver) rmSync(join(root, 'submissions', name), { recursive: true, force: true });
+    io.err(
+      `wrote ${files.length} files in ${folders.size} submission folders${leftOver.length > 0 ? `; removed ${leftOver.map((n) => `submissions/${n}/`).join(', ')}` : ''}`,
+    );
     return EXIT.ok;
   },
 };

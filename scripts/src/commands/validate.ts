@@ -1,5 +1,5 @@
 import { formatDiagnostic, sortDiagnostics, validateSubmissions } from '@ptb/core';
-import { findRepoRoot, listDefinitionVersions, readAllSubmissions, readSourcesForPaths } from '@ptb/core/files';
+import { findRepoRoot, listDefinitionVersions, loadDefinition, readAllSubmissions, readSourcesForPaths } from '@ptb/core/files';
 import { type Command, EXIT } from '../cli-kit.ts';
 
 export const validate: Command = {
@@ -26,7 +26,7 @@ Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
     }
     const root = findRepoRoot(io.cwd);
     const sources = positionals.length > 0 ? readSourcesForPaths(positionals, root, io.cwd) : readAllSubmissions(root);
-    const { diagnostics, checked } = validateSubmissions(sources, listDefinitionVersions());
+    const { diagnostics, checked } = validateSubmissions(sources, listDefinitionVersions(), (v) => loadDefinition(v));
     const sorted = sortDiagnostics(diagnostics);
     const problemFiles = new Set(sorted.map((d) => d.file)).size;
     if (format === 'json') {

@@ -10,6 +10,10 @@ export interface PublishedAgent {
   reasoningEffort?: 'low' | 'medium' | 'high';
   contextWindow?: number;
   hidden?: string;
+  /** What the publication's labels leave out, said in the description (how it ran, how it was labelled). */
+  note?: string;
+  /** The effort label of this agent in the paper's fig5 (reasoning effort), where it appears there. */
+  paperEffort?: 'Low' | 'Medium' | 'High';
 }
 
 /** Agents with three runs: per-cell mean and std files `aggregated_{avg,std}_<key>.csv`. */
@@ -27,7 +31,7 @@ export const MULTI_RUN: Record<string, PublishedAgent> = {
     displayName: 'GPT-5.3 Codex',
     scaffold: 'codex-cli',
     model: 'gpt-5.3-codex',
-    hidden: 'superseded by the GPT-5.3 Codex (High) and (Medium) rows; its published grid equals the Medium one',
+    hidden: 'superseded by the GPT-5.3 Codex (High) and (default effort) rows; its published grid equals the latter',
   },
   'GPT-5.3-Codex_High': {
     id: 'gpt-5.3-codex-high',
@@ -38,10 +42,10 @@ export const MULTI_RUN: Record<string, PublishedAgent> = {
   },
   'GPT-5.3-Codex_Med': {
     id: 'gpt-5.3-codex-med',
-    displayName: 'GPT-5.3 Codex (Medium)',
+    displayName: 'GPT-5.3 Codex (default effort)',
     scaffold: 'codex-cli',
     model: 'gpt-5.3-codex',
-    reasoningEffort: 'medium',
+    note: 'Published as "Med": the run set no reasoning effort, so Codex CLI chose its default.',
   },
   'GPT-5.4-High': {
     id: 'gpt-5.4-high',
@@ -53,9 +57,11 @@ export const MULTI_RUN: Record<string, PublishedAgent> = {
   'Gemini-3-Pro': { id: 'gemini-3-pro', displayName: 'Gemini 3 Pro', scaffold: 'gemini-cli', model: 'gemini-3-pro-preview' },
   'Gemini-3.1-Pro': {
     id: 'gemini-3.1-pro',
-    displayName: 'Gemini 3.1 Pro',
-    scaffold: 'gemini-cli',
-    model: 'gemini-3.1-pro-preview',
+    displayName: 'Gemini 3.1 Pro (OpenCode)',
+    scaffold: 'opencode',
+    provider: 'opencode',
+    model: 'opencode/gemini-3.1-pro',
+    note: 'The three runs replace the single run first published under the same name (`_run2`).',
   },
   'Opus-4.5': { id: 'opus-4.5', displayName: 'Opus 4.5', scaffold: 'claude-code', model: 'claude-opus-4-5' },
   'Opus-4.6': { id: 'opus-4.6', displayName: 'Opus 4.6', scaffold: 'claude-code', model: 'claude-opus-4-6' },
@@ -63,7 +69,8 @@ export const MULTI_RUN: Record<string, PublishedAgent> = {
     id: 'opus-4.6-1m',
     displayName: 'Opus 4.6 (1M context)',
     scaffold: 'claude-code',
-    model: 'claude-opus-4-6',
+    model: 'claude-opus-4-6[1m]',
+    reasoningEffort: 'high',
     contextWindow: 1_000_000,
   },
 };
@@ -76,6 +83,7 @@ export const HEADLINE_ONLY: Record<string, PublishedAgent> = {
     scaffold: 'codex-cli',
     model: 'gpt-5.1-codex-max',
     reasoningEffort: 'high',
+    paperEffort: 'High',
   },
   'GPT-5.1-Codex-Max Low': {
     id: 'gpt-5.1-codex-max-low',
@@ -83,6 +91,7 @@ export const HEADLINE_ONLY: Record<string, PublishedAgent> = {
     scaffold: 'codex-cli',
     model: 'gpt-5.1-codex-max',
     reasoningEffort: 'low',
+    paperEffort: 'Low',
   },
 };
 
@@ -100,6 +109,7 @@ export const SINGLE_RUN: Record<string, PublishedAgent & { paperName?: string }>
     displayName: 'Sonnet 4.6',
     scaffold: 'claude-code',
     model: 'claude-sonnet-4-6',
+    reasoningEffort: 'high',
   },
   'opencode_anthropic_claude-opus-4-5_10h': {
     id: 'opus-4.5-opencode',
@@ -114,13 +124,6 @@ export const SINGLE_RUN: Record<string, PublishedAgent & { paperName?: string }>
     scaffold: 'opencode',
     provider: 'opencode',
     model: 'opencode/gemini-3-pro',
-  },
-  'opencode_opencode_gemini-3.1-pro_10h_run2': {
-    id: 'gemini-3.1-pro-opencode',
-    displayName: 'Gemini 3.1 Pro (OpenCode)',
-    scaffold: 'opencode',
-    provider: 'opencode',
-    model: 'opencode/gemini-3.1-pro',
   },
   'opencode_opencode_glm-4.7-free_10h': {
     id: 'glm-4.7',
@@ -173,9 +176,11 @@ export const SINGLE_RUN: Record<string, PublishedAgent & { paperName?: string }>
   },
   'qwen3max_qwen3-max-2026-01-23_10h': {
     id: 'qwen3-max',
-    displayName: 'Qwen3 Max (Qwen Code)',
-    scaffold: 'qwen-code',
+    displayName: 'Qwen3 Max (Claude Code)',
+    scaffold: 'claude-code',
+    provider: 'dashscope',
     model: 'qwen3-max-2026-01-23',
+    note: "Its endpoint was DashScope's Anthropic-compatible API serving Qwen3 Max.",
   },
 };
 

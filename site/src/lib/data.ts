@@ -3,6 +3,7 @@ import {
   type BaseModel,
   baselineMeans,
   buildLeaderboard,
+  type CellTrace,
   type Leaderboard,
   type Manifest,
   type ResolvedDefinition,
@@ -18,6 +19,8 @@ export interface SiteData {
   results: Map<string, ResultsFile[]>;
   /** `all` and one per base model id. */
   boards: Map<string, Leaderboard>;
+  /** Agent timelines of verified cells, per submission id. */
+  traces: Map<string, CellTrace[]>;
 }
 
 let cached: Promise<SiteData> | undefined;
@@ -30,13 +33,12 @@ export function siteData(): Promise<SiteData> {
 
 async function load(): Promise<SiteData> {
   const defs = await getCollection('definitions');
-  const current = defs.find((d) => d.data.definition.status === 'current') ?? defs[0];
-  if (!current) throw new Error('no benchmark definition');
-  const def = resolveDefinition(current.data.definition);
+  const currentDef = defs.find((d) => d.data.definition.status === 'current') ?? defs[0];
+  if (!currentDef) throw new Error('no benchmark definition');
+  const def = resolveDefinition(currentDef.data.definition);
   const entries = await getCollection('submissions');
-  const submissions: Submission[] = entries
-    .map((e) => ({ manifest: e.data.manifest, results: e.data.results }))
-    .filter((s) => s.manifest.benchmarkVersion === def.version);
+  const current = entries.filter((e) => e.data.manifest.benchmarkVersion === def.version);
+  const submissions: Submission[] = current.map((e) => ({ manifest: e.data.manifest, results: e.data.results }));
   const boards = new Map<string, Leaderboard>();
   boards.set('all', visible(buildLeaderboard(def, submissions, 'all')));
   for (const m of def.baseModels) boards.set(m.id, visible(buildLeaderboard(def, submissions, m.id)));
@@ -46,6 +48,7 @@ async function load(): Promise<SiteData> {
     manifests: new Map(submissions.map((s) => [s.manifest.id, s.manifest])),
     results: new Map(submissions.map((s) => [s.manifest.id, s.results])),
     boards,
+    traces: new Map(current.map((e) => [e.data.manifest.id, e.data.traces])),
   };
 }
 
@@ -55,6 +58,10 @@ function visible(board: Leaderboard): Leaderboard {
 
 /** URL slug of a base model: `Qwen/Qwen3-4B-Base` -> `qwen3-4b-base`. */
 export const modelSlug = (m: BaseModel): string => m.key.toLowerCase();
+
+/** Where the viewer shows a trace: the path of its file under the submission, as a folder. */
+export const tracePath = (t: { submissionId: string; seed: number; baseModelKey: string; benchmark: string }): string =>
+  `submissions/${t.submissionId}/traces/run-${t.seed}/${t.baseModelKey}--${t.benchmark}/`;
 
 export { hoursMinutes as hoursText, percent as pct } from '@ptb/core';
 
@@ -72,6 +79,15 @@ export function heat(
   const { base: lo, instruct: hi } = baselineMeans(def, benchmark, models);
   if (!(hi > lo)) return 0;
   return Math.min(1, Math.max(0, (value - lo) / (hi - lo)));
+}
+
+/**
+ * Whether the penalised cells of a run-based submission are known: always for runs made here;
+ * for an imported run only if its raw grid (`aggregated_<config>.csv`) was published next to the final one.
+ */
+export function penaltiesPublished(manifest: Manifest): boolean {
+  const files = manifest.imported?.files;
+  return !files || files.some((f) => f.startsWith('website-data/aggregated_'));
 }
 
 export const PENALTY_LABEL: Record<string, string> = {

@@ -1,6 +1,9 @@
 import { csvLine, type Leaderboard } from '@ptb/core';
 
-/** One line per (submission, base model, benchmark) cell, with its penalty if any. */
+/**
+ * One line per (submission, base model, benchmark) cell, with its penalty if any; a row
+ * published only as a headline (no cells) gets one line with the cell columns empty.
+ */
 export function leaderboardCsv(board: Leaderboard): string {
   const header = [
     'submission_id',
@@ -14,6 +17,8 @@ export function leaderboardCsv(board: Leaderboard): string {
     'model',
     'reasoning_effort',
     'provenance',
+    'time_used_hours',
+    'time_used_std_hours',
     'base_model',
     'benchmark',
     'weight',
@@ -23,7 +28,7 @@ export function leaderboardCsv(board: Leaderboard): string {
     'penalties',
   ];
   const lines = board.rows.flatMap((r) =>
-    r.cells.map((c) => [
+    (r.cells.length > 0 ? r.cells : [null]).map((c) => [
       r.submissionId,
       r.displayName,
       r.kind,
@@ -35,13 +40,15 @@ export function leaderboardCsv(board: Leaderboard): string {
       r.model,
       r.reasoningEffort,
       r.provenance,
-      c.baseModel,
-      c.benchmark,
-      board.weights[c.benchmark],
-      c.mean,
-      c.std,
-      c.runs,
-      c.penalties.map((p) => `run ${p.seed}: ${p.reason}: ${p.detail}`).join('; '),
+      r.timeUsed?.meanHours,
+      r.timeUsed?.stdHours,
+      c?.baseModel,
+      c?.benchmark,
+      c ? board.weights[c.benchmark] : null,
+      c?.mean,
+      c?.std,
+      c?.runs,
+      c?.penalties.map((p) => `run ${p.seed}: ${p.reason}: ${p.detail}`).join('; '),
     ]),
   );
   return `${[header, ...lines].map(csvLine).join('\n')}\n`;

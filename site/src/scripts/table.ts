@@ -1,6 +1,7 @@
 /**
- * Progressive enhancement of the leaderboard table: sortable columns and a scaffold
- * filter. Without JavaScript the table is complete, ranked by score.
+ * Progressive enhancement of the leaderboard: sortable columns, a scaffold filter for the
+ * table and the score chart, and Escape to close a penalty's tooltip. Without JavaScript
+ * the table and the chart are complete, ranked by score.
  */
 function enhance(table: HTMLTableElement): void {
   const body = table.tBodies[0];
@@ -24,7 +25,8 @@ function enhance(table: HTMLTableElement): void {
   const select = document.getElementById('scaffold-filter') as HTMLSelectElement | null;
   const count = document.getElementById('filter-count');
   if (select) {
-    select.closest('[hidden]')?.removeAttribute('hidden');
+    // Reference bars carry no scaffold and always stay: they frame the agents.
+    const bars = Array.from(document.querySelectorAll<HTMLElement>('#score-chart li[data-scaffold]'));
     const apply = () => {
       let shown = 0;
       for (const row of Array.from(body.rows)) {
@@ -32,6 +34,7 @@ function enhance(table: HTMLTableElement): void {
         row.hidden = !keep;
         if (keep) shown++;
       }
+      for (const bar of bars) bar.hidden = !(select.value === '' || bar.dataset.scaffold === select.value);
       if (count) count.textContent = `${shown} of ${body.rows.length} agents shown`;
     };
     select.addEventListener('change', apply);
@@ -55,4 +58,19 @@ function sortRows(body: HTMLTableSectionElement, column: number, ascending: bool
   for (const row of rows) body.appendChild(row);
 }
 
+/** Escape hides an open tooltip (WCAG 1.4.13) until the pointer or focus leaves its mark. */
+function dismissibleTips(): void {
+  const marks = Array.from(document.querySelectorAll<HTMLElement>('.pen'));
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    for (const mark of marks) if (mark.matches(':hover, :focus, :focus-within')) mark.classList.add('tip-closed');
+  });
+  for (const mark of marks) {
+    const reopen = () => mark.classList.remove('tip-closed');
+    mark.addEventListener('blur', reopen);
+    mark.addEventListener('mouseleave', reopen);
+  }
+}
+
 for (const table of Array.from(document.querySelectorAll<HTMLTableElement>('table[data-sortable]'))) enhance(table);
+dismissibleTips();

@@ -52,14 +52,38 @@ const display = (path: string, root: string): string => {
 
 const read = (path: string, root: string): SourceFile => ({ path: display(path, root), bytes: readFileSync(path) });
 
-/** Reads one submission folder: its manifest, results/*.json, and anything that should not be there. */
+/** Regular files of traces/<run folder>/; anything deeper, or not a plain file, is stray. */
+function readTraces(dir: string, root: string, strayFiles: string[]): SourceFile[] {
+  const traces: SourceFile[] = [];
+  for (const run of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const runDir = join(dir, run.name);
+    if (!run.isDirectory()) {
+      // A file straight under traces/: the trace validator says how it should be named.
+      if (run.isFile()) traces.push(read(runDir, root));
+      else strayFiles.push(display(runDir, root));
+      continue;
+    }
+    for (const f of readdirSync(runDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (f.isFile()) traces.push(read(join(runDir, f.name), root));
+      else strayFiles.push(display(join(runDir, f.name), root));
+    }
+  }
+  return traces;
+}
+
+/** Reads one submission folder: its manifest, results/*.json, traces/, and anything that should not be there. */
 export function readSubmissionFolder(folder: string, root: string): SubmissionSource {
   const manifestPath = join(folder, 'submission.yaml');
   const results: SourceFile[] = [];
   const strayFiles: string[] = [];
+  let traces: SourceFile[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const full = join(folder, entry.name);
     if (entry.name === 'submission.yaml' || entry.name === 'README.md') continue;
+    if (entry.name === 'traces' && entry.isDirectory()) {
+      traces = readTraces(full, root, strayFiles);
+      continue;
+    }
     if (entry.name === 'results' && entry.isDirectory()) {
       for (const r of readdirSync(full, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
         if (r.isFile() && r.name.endsWith('.json')) results.push(read(join(full, r.name), root));
@@ -74,6 +98,7 @@ export function readSubmissionFolder(folder: string, root: string): SubmissionSo
     folderId: basename(folder),
     folderPath: display(folder, root),
     results,
+    traces,
     strayFiles,
   };
 }
@@ -127,5 +152,5 @@ export function readSourcesForPaths(paths: readonly string[], root: string, cwd 
 }
 
 export function loadSubmissions(root: string): TreeCheck {
-  return validateSubmissions(readAllSubmissions(root), listDefinitionVersions());
+  return validateSubmissions(readAllSubmissions(root), listDefinitionVersions(), (version) => loadDefinition(version));
 }

@@ -1,7 +1,9 @@
+import type { ResolvedDefinition } from '../definition.ts';
 import type { Submission } from '../scoring.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { validateManifestBytes } from './manifest.ts';
 import { validateResultsText } from './results.ts';
+import { type CellTrace, validateTraceFiles } from './traces.ts';
 import { decodeUtf8 } from './yaml-source.ts';
 
 export interface SourceFile {
@@ -19,21 +21,33 @@ export interface SubmissionSource {
   /** The path given on the command line does not exist. */
   notFound?: boolean;
   results: SourceFile[];
+  /** Files under `traces/`: agent timelines of verified cells (see traces.ts). */
+  traces?: SourceFile[];
   /** Files in the folder that are neither the manifest, results, nor a README. */
   strayFiles: string[];
 }
 
 export interface TreeCheck {
   submissions: Submission[];
+  /** The valid traces of those submissions. */
+  traces: CellTrace[];
   diagnostics: Diagnostic[];
   /** Files checked, for the summary line. */
   checked: number;
 }
 
-/** Validates many submissions at once; one bad file never stops the others being checked. */
-export function validateSubmissions(sources: readonly SubmissionSource[], knownDefinitions: readonly string[]): TreeCheck {
+/**
+ * Validates many submissions at once; one bad file never stops the others being checked.
+ * With `definitionOf`, traces are also checked against the definition's base models and benchmarks.
+ */
+export function validateSubmissions(
+  sources: readonly SubmissionSource[],
+  knownDefinitions: readonly string[],
+  definitionOf?: (version: string) => ResolvedDefinition,
+): TreeCheck {
   const diagnostics: Diagnostic[] = [];
   const submissions: Submission[] = [];
+  const traces: CellTrace[] = [];
   const firstSeen = new Map<string, string>();
   let checked = 0;
   for (const source of sources) {
@@ -45,7 +59,7 @@ export function validateSubmissions(sources: readonly SubmissionSource[], knownD
         field: '',
         code: 'unexpected-file',
         message: 'unexpected file in a submission folder',
-        expected: 'only submission.yaml, README.md and results/*.json',
+        expected: 'only submission.yaml, README.md, results/*.json and traces/run-<seed>/*.json',
         hint: 'remove it; a submission is data, and code in it is never run',
       });
     }
@@ -120,7 +134,17 @@ export function validateSubmissions(sources: readonly SubmissionSource[], knownD
       diagnostics.push(...check.diagnostics);
       if (check.results) results.push(check.results);
     }
+    if (source.traces && source.traces.length > 0) {
+      checked += source.traces.length;
+      const traceCheck = validateTraceFiles(source.traces, {
+        submissionId: manifest.id,
+        results,
+        ...(definitionOf ? { definition: definitionOf(manifest.benchmarkVersion) } : {}),
+      });
+      diagnostics.push(...traceCheck.diagnostics);
+      traces.push(...traceCheck.traces);
+    }
     submissions.push({ manifest, results });
   }
-  return { submissions, diagnostics, checked };
+  return { submissions, traces, diagnostics, checked };
 }
