@@ -14,6 +14,8 @@ import { runCell } from '../src/index.ts';
 const CELLS = Number(process.env.BENCH_CELLS ?? 5);
 const modelCache = fileURLToPath(new URL('../test/fixtures/model-cache/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'ptb-bench-'));
+// The sandbox runs as an unprivileged user: what it reads must be readable by others.
+chmodSync(root, 0o755);
 const submission = join(root, 'submissions', 'bench-agent');
 mkdirSync(submission, { recursive: true });
 const manifest = AgentManifest.parse({

@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { harnessCommit } from '../src/provenance.ts';
+import { cleanupTempDirs, tempDir } from './helpers.ts';
 
-const outsideGit = () => mkdtempSync(join(tmpdir(), 'ptb-no-git-'));
+afterAll(cleanupTempDirs);
+
+const outsideGit = () => tempDir('no-git');
 
 test('the harness commit comes from git, from PTB_HARNESS_COMMIT for a copy without .git, else zeros', () => {
   expect(harnessCommit(process.cwd(), {})).toMatch(/^[a-f0-9]{40}$/);
