@@ -33,6 +33,9 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
   }
 }
 
+/** The runner cancelled the cell (SIGTERM to `ptb run`, a cancelled job). */
+class CellCancelled extends Error {}
+
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 async function runPhases(cell: Cell): Promise<CellResult> {
@@ -43,8 +46,13 @@ async function runPhases(cell: Cell): Promise<CellResult> {
   let egress: EgressAudit = { requests: 0, denied: 0 };
   let verifySeconds = 0;
   let phase = 'agent';
+  const cancelled = () => {
+    if (cell.req.signal?.aborted) throw new CellCancelled();
+  };
   try {
+    cancelled();
     agent = await runAgent(cell);
+    cancelled();
 
     phase = 'collect';
     // The agent is gone: nothing may reach the services it used. squid's shutdown runs beside the rest.
@@ -68,6 +76,7 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     else if (collected.kind === 'refused') verdict = { status: 'broken', statusDetail: collected.detail, score: null };
     else {
       const verified = await verifyFinalModel(cell, collected.dir);
+      cancelled();
       verifySeconds = verified.seconds;
       verdict =
         verified.kind === 'scored'
@@ -95,12 +104,15 @@ async function runPhases(cell: Cell): Promise<CellResult> {
       verifySeconds,
     });
   } catch (e) {
-    // The harness failed, not the agent: recorded as an error (retried, never penalised).
+    // The harness failed, or the run was cancelled, not the agent: an error (retried, never penalised).
+    const cancel = e instanceof CellCancelled || cell.req.signal?.aborted;
     return recordResult(cell, {
       verdict: {
         status: 'error',
-        errorSource: 'harness',
-        statusDetail: `the harness failed in its ${phase} phase: ${cell.redact(reason(e)).slice(0, 2000)}`,
+        errorSource: cancel ? 'fleet' : 'harness',
+        statusDetail: cancel
+          ? `the run was cancelled in its ${phase} phase (the runner stopped it)`
+          : `the harness failed in its ${phase} phase: ${cell.redact(reason(e)).slice(0, 2000)}`,
         score: null,
         findings,
       },

@@ -37,6 +37,8 @@ export interface CellRequest {
   judge?: { provider: 'anthropic' | 'openai'; model: string; votes: number };
   /** Limits of the agent's sandbox, overriding the definition's budget and the environment (tests use small ones). */
   limits?: { diskBytes?: number; memoryBytes?: number; pids?: number };
+  /** Aborting cancels the cell (the runner is shutting down): everything is killed, an `error` result is written. */
+  signal?: AbortSignal;
   /** Called with the cell's scratch folder and the agent's workspace once they exist (tests check that nothing of them survives). */
   onScratch?: (scratch: string, workspace: string) => void;
   /** Called with timing marks; used by the overhead benchmark. */

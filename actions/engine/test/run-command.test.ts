@@ -1,10 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CellResult } from '@ptb/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Io } from '../../../scripts/src/cli-kit.ts';
 import { main } from '../../../scripts/src/main.ts';
-import { cleanupTempDirs, HONEST_MODEL, MODEL_CACHE, submissionDir, tempDir, writeScript } from './helpers.ts';
+import { cleanupTempDirs, HONEST_MODEL, hostProcessesWith, MODEL_CACHE, submissionDir, tempDir, writeScript } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -93,4 +95,39 @@ describe('ptb run', () => {
     expect([1, 3]).toContain(r.code);
     expect(r.err).toMatch(/docker|PTB_AGENT_IMAGE/);
   });
+});
+
+describe('ptb run, cancelled', () => {
+  test('SIGTERM (a cancelled job) kills the agent, writes an error result that says so, leaves nothing running', async () => {
+    const out = join(tempDir('cancel'), 'cell');
+    const marker = `4${Math.floor(Math.random() * 1e6)}`;
+    const script = writeScript(`${HONEST_MODEL}\necho AGENT-UP\nexec sleep ${marker}`);
+    const child = spawn(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../../../scripts/src/ptb.ts', import.meta.url)),
+        ...cell(submissionDir(), ['--out', out, '--budget-seconds', '120', '--agent', `script:${script}`]),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    // Wait until the agent is up (its line reaches the trace), however long that takes here.
+    const trace = join(out, 'logs', 'agent-trace.jsonl');
+    while (!(existsSync(trace) && readFileSync(trace, 'utf8').includes('AGENT-UP'))) {
+      if (child.exitCode !== null) throw new Error(`ptb run ended early: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/cancelled: the run was cancelled in its agent phase/);
+    const result = CellResult.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.status).toBe('error');
+    expect(result.errorSource).toBe('fleet');
+    expect(hostProcessesWith(`sleep ${marker}`)).toEqual([]);
+    expect(hostProcessesWith(out)).toEqual([]);
+  }, 120_000);
 });

@@ -109,8 +109,15 @@ Exit codes: 0 a result was written (even a missing, broken or flagged cell), 1 i
         ? values.out
         : join('runs', check.manifest.id, baseModel.split('/').pop() ?? baseModel, benchmark, `seed-${seed}`),
     );
+    // A cancelled job (SIGTERM from the runner or Slurm, Ctrl-C): everything of the cell is
+    // killed and stopped, an `error` result says so, and nothing is left running.
+    const cancel = new AbortController();
+    const onSignal = () => cancel.abort();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
     try {
       const result = await runCell({
+        signal: cancel.signal,
         submissionDir,
         manifest: check.manifest as AgentManifest,
         definition,
@@ -125,6 +132,10 @@ Exit codes: 0 a result was written (even a missing, broken or flagged cell), 1 i
         keepWorkspace: values['keep-workspace'] === true,
       });
       if (values.json) io.out(JSON.stringify(result, null, 2));
+      if (cancel.signal.aborted) {
+        io.err(`cancelled: ${result.statusDetail ?? 'the run was stopped'}; wrote ${join(outDir, 'result.json')}`);
+        return EXIT.internal;
+      }
       const shown = result.score ? `${percent(result.score.value)}%` : '-';
       const flags = result.integrity.filter((f) => f.severity !== 'info').map((f) => f.check);
       io.err(
@@ -143,6 +154,9 @@ Exit codes: 0 a result was written (even a missing, broken or flagged cell), 1 i
       }
       io.err(`infrastructure failure: ${e instanceof Error ? e.message : String(e)}`);
       return EXIT.internal;
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     }
   },
 };

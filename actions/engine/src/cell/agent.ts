@@ -51,33 +51,43 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
     chunks.push(record);
     if (chunks.length > 256) flush();
   };
+  // The trace on disk follows the run (a maintainer can watch a long cell), a second or two behind.
+  const flusher = setInterval(flush, 1000);
+  flusher.unref();
   cell.mark('agent-start');
   const startedAt = Date.now();
   let firstOutputAt: number | null = null;
   const runs: SuperviseResult[] = [];
   let argv = launch.argv;
-  for (;;) {
-    const r = await supervise({
-      argv: sandboxArgv(cell.agentSpec(argv), cell.runtime(cell.images.agent, `${cell.name}-agent-${runs.length}`)),
-      timeLimitMs: Math.max(0, cell.deadlineMs - Date.now()),
-      graceMs: (cell.req.graceSeconds ?? 10) * 1000,
-      cgroup: cell.cgroup,
-      maxOutputBytes: Math.max(0, TRACE_CAP_BYTES - traceBytes),
-      onLine,
-      onFirstOutput: (at) => {
-        firstOutputAt ??= at;
-        cell.mark('agent-first-output');
-      },
-    });
-    runs.push(r);
+  try {
+    for (;;) {
+      const r = await supervise({
+        argv: sandboxArgv(cell.agentSpec(argv), cell.runtime(cell.images.agent, `${cell.name}-agent-${runs.length}`)),
+        timeLimitMs: Math.max(0, cell.deadlineMs - Date.now()),
+        graceMs: (cell.req.graceSeconds ?? 10) * 1000,
+        cgroup: cell.cgroup,
+        maxOutputBytes: Math.max(0, TRACE_CAP_BYTES - traceBytes),
+        onLine,
+        ...(cell.req.signal ? { signal: cell.req.signal } : {}),
+        onFirstOutput: (at) => {
+          firstOutputAt ??= at;
+          cell.mark('agent-first-output');
+        },
+      });
+      runs.push(r);
+      flush();
+      if (cell.req.signal?.aborted) break;
+      const next = repromptArgv(launch, {
+        asked: cell.req.manifest.agent.reprompt,
+        timedOut: r.timedOut,
+        secondsLeft: (cell.deadlineMs - Date.now()) / 1000,
+      });
+      if (!next) break;
+      argv = next;
+    }
+  } finally {
+    clearInterval(flusher);
     flush();
-    const next = repromptArgv(launch, {
-      asked: cell.req.manifest.agent.reprompt,
-      timedOut: r.timedOut,
-      secondsLeft: (cell.deadlineMs - Date.now()) / 1000,
-    });
-    if (!next) break;
-    argv = next;
   }
   const endedAt = Date.now();
   cell.mark('agent-end');

@@ -28,6 +28,7 @@ export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise
         gpus: cell.gpus,
         timeoutMs: (cell.evaluation.timeoutSeconds ?? 6 * 3600) * 1000,
         logFile: cell.evaluatorLog,
+        ...(cell.req.signal ? { signal: cell.req.signal } : {}),
         cgroup: cell.verifyCgroup,
         redact: cell.redact,
       });
