@@ -33,7 +33,7 @@ import { judgePrompt, llmJudgeFindings, proxyJudge } from './integrity/llm-judge
 import { modelIdentityFindings, tokenizerVocab } from './integrity/model-identity.ts';
 import { instructCopyFindings, modelTensors, tensorFindings } from './integrity/weights.ts';
 import { BUNDLES_DIR, defaultModelCache, ENGINE_DIR, modelDirIn } from './paths.ts';
-import { gpuComputePids, gpuDevices, preflight } from './preflight.ts';
+import { gpuComputePids, gpuDevices, PreflightError, preflight } from './preflight.ts';
 import { taskPrompt } from './prompt.ts';
 import { harnessCommit, imageReference } from './provenance.ts';
 import { makeRedactor, secretsInEnv } from './redact.ts';
@@ -42,6 +42,7 @@ import { type RuntimeContext, sandboxArgv } from './sandbox/runtime.ts';
 import { EXEC_MARKER, INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec, toolchain } from './sandbox/spec.ts';
 import { type SuperviseResult, supervise } from './sandbox/supervise.ts';
 import type { CellRequest } from './types.ts';
+import { benchmarkTestItems, evaluationEnvironment, evaluatorPreflight } from './verify/environment.ts';
 import { evaluationOf, verificationSeeds } from './verify/evaluation.ts';
 import { verify } from './verify/verifier.ts';
 import { buildWorkspace } from './workspace.ts';
@@ -140,7 +141,11 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     throw new InputError(`agent script not found: ${req.agent.path}`);
   const evaluation = evaluationOf(benchmark);
   const bundleDir = evaluation.bundle ? join(BUNDLES_DIR, evaluation.bundle) : null;
-  const evaluatorDir = bundleDir ? join(bundleDir, 'evaluator') : null;
+  const evaluatorDir = bundleDir
+    ? join(bundleDir, 'evaluator')
+    : evaluation.runner === 'inspect'
+      ? evaluationEnvironment(process.env).evaluatorsDir
+      : null;
   if (bundleDir && !existsSync(bundleDir))
     throw new InputError(`benchmark ${benchmark.id}: evaluator bundle "${evaluation.bundle}" is not shipped with the engine`);
 
@@ -154,7 +159,6 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
   // A definition that allows no egress runs with no proxy at all: the sandbox has loopback only.
   const egressAllowed = def.network.allow.length > 0;
   const needs = [...(egressAllowed ? ['squid'] : []), ...(req.runtime === 'bwrap' ? ['socat', 'python3'] : [])];
-  if (evaluation.runner === 'inspect' && req.runtime === 'bwrap') needs.push('inspect');
   preflight({
     runtime: req.runtime,
     baseModelDir,
@@ -174,6 +178,13 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         }
       : null,
   });
+  // The evaluator resolves and its data are present offline, before any agent time is spent.
+  const evalEnvironment = evaluationEnvironment(env);
+  if (evaluation.runner === 'inspect' && req.runtime === 'bwrap') {
+    const problems = evaluatorPreflight(benchmark, baseModel.family, evalEnvironment);
+    if (problems.length > 0) throw new PreflightError(problems.map((p) => `evaluator of ${benchmark.id}: ${p}`));
+  }
+  const inspectOnHost = evaluation.runner === 'inspect' && req.runtime === 'bwrap';
   if (req.runtime !== 'bwrap' && (!agentImage || !evalImage))
     throw new InputError(
       `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
@@ -217,7 +228,8 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       deadlineEpochSeconds: deadlineGuess,
       defaultLimit: benchmark.agentDefaultLimit,
       taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
-      templatesDir: bundleDir ? join(bundleDir, 'templates') : null,
+      // v1: the fixed chat templates of the families, from the evaluation data cache.
+      templatesDir: bundleDir ? join(bundleDir, 'templates') : inspectOnHost ? join(evalEnvironment.dataDir, 'templates') : null,
     });
 
     const runtimeCtx = (image: string | null, name: string): RuntimeContext => ({
@@ -253,6 +265,11 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         const out = await verify({
           runtime: runtimeCtx(evalImage, `${cellName}-eval-${snapshots}`),
           benchmark,
+          family: baseModel.family,
+          ...(inspectOnHost ? { evalEnv: evalEnvironment.evalEnv, dataDir: evalEnvironment.dataDir } : {}),
+          // The lead wires a fresh seed per call (issue 10); null keeps the first `limit` items.
+          shuffleSeed: null,
+          singleAttempt: true,
           modelDir: snap,
           evaluatorDir,
           workDir: join(scratch, 'verify'),
@@ -268,7 +285,11 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         rmSync(snap, { recursive: true, force: true });
         return out.ok
           ? { ok: true, metrics: out.summary.metrics, samples: out.summary.samples, seconds: out.seconds }
-          : { ok: false, error: out.reason, seconds: out.seconds };
+          : {
+              ok: false,
+              error: out.fault === 'harness' ? `harness error (not your model): ${out.reason}` : out.reason,
+              seconds: out.seconds,
+            };
       },
     });
     egress = egressAllowed
@@ -472,6 +493,8 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     let status: CellResult['status'] = 'scored';
     let statusDetail: string | undefined;
     let score: CellResult['score'] = null;
+    let errorSource: CellResult['errorSource'];
+    let evaluationRecord: CellResult['evaluation'];
     const verifyStart = Date.now();
     mark('verify-start');
     if (isEmptyDir(finalModel)) {
@@ -485,6 +508,8 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         const out = await verify({
           runtime: runtimeCtx(evalImage, `${cellName}-verify-${seed}`),
           benchmark,
+          family: baseModel.family,
+          ...(inspectOnHost ? { evalEnv: evalEnvironment.evalEnv, dataDir: evalEnvironment.dataDir } : {}),
           modelDir: finalModel,
           evaluatorDir,
           workDir: join(scratch, 'verify'),
@@ -499,10 +524,13 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         if (out.logPath)
           copyFileSync(out.logPath, join(logs, `inspect-seed-${seed}${out.logPath.endsWith('.eval') ? '.eval' : '.json'}`));
         if (!out.ok) {
-          status = 'broken';
+          // The model's fault is `broken` (penalised); the harness's is `error` (retried, never penalised).
+          status = out.fault === 'harness' ? 'error' : 'broken';
+          if (out.fault === 'harness') errorSource = out.source ?? 'harness';
           statusDetail = `verification (seed ${seed}) failed: ${redact(out.reason)}`;
           break;
         }
+        evaluationRecord = { maxTokens: out.maxTokens, attempts: out.attempts.length, sampling: out.sampling };
         values.push({ value: out.summary.value as number, stderr: out.summary.stderr, samples: out.summary.samples });
       }
       if (status === 'scored') {
@@ -546,7 +574,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         ),
       );
     }
-    const items = testItems(evaluatorDir);
+    const items = bundleDir ? testItems(evaluatorDir) : inspectOnHost ? benchmarkTestItems(benchmark, evalEnvironment) : null;
     if (items) findings.push(...contaminationFindings(trainingFiles(ws), items));
     await egressStopped;
     egress = null;
@@ -594,6 +622,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       seed: req.seed,
       status,
       ...(statusDetail ? { statusDetail } : {}),
+      ...(errorSource ? { errorSource } : {}),
       score,
       timeUsedSeconds,
       gpuHours: Math.round(((timeUsedSeconds * Math.min(1, gpus.length)) / 3600) * 1e4) / 1e4,
@@ -630,6 +659,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
           teardown: Math.max(0, Math.round((finishedAt.getTime() - agentEnd - verifyWall) / 10) / 100),
         },
       },
+      ...(evaluationRecord && status === 'scored' ? { evaluation: evaluationRecord } : {}),
     });
     writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     mark('result-written');

@@ -55,7 +55,14 @@ export function classifyFailure(ev: AttemptEvidence): Fault {
     };
   }
   // vLLM (or the transformers provider) could not load the final model: the model's fault.
-  if (has(text, /Failed to start vLLM server/i, 'Server process exited unexpectedly', /Error loading model|could not load the model/i))
+  if (
+    has(
+      text,
+      /Failed to start vLLM server/i,
+      'Server process exited unexpectedly',
+      /Error loading model|could not load the model/i,
+    )
+  )
     return { fault: 'model', reason: `the model did not load in the model server: ${lastLine(ev.log.error ?? ev.outputTail)}` };
   // The model server went away after it had started: a crash of vLLM, not a property of the model.
   if (has(text, 'APIConnectionError', 'Connection refused', 'RemoteProtocolError', 'Server disconnected'))

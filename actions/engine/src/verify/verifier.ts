@@ -184,7 +184,14 @@ async function attempt(input: VerifyInput, maxTokens: number): Promise<Attempt> 
     spec = verificationSpec(input, logs, tmp, maxTokens, hosts);
   } catch (e) {
     // e.g. no chat template for the model's family: the definition's gap, not the model's.
-    return { ok: false, fault: 'harness', source: 'evaluator', reason: e instanceof Error ? e.message : String(e), logPath: null, seconds: 0 };
+    return {
+      ok: false,
+      fault: 'harness',
+      source: 'evaluator',
+      reason: e instanceof Error ? e.message : String(e),
+      logPath: null,
+      seconds: 0,
+    };
   }
   const header = `# verification ${evaluationOf(input.benchmark).runner} seed=${input.seed} limit=${input.limit ?? 'all'} max-tokens=${maxTokens}\n`;
   appendFileSync(input.logFile, header);
@@ -215,7 +222,15 @@ async function attempt(input: VerifyInput, maxTokens: number): Promise<Attempt> 
   }
   if (summary && summary.status === 'success' && summary.value !== null && !run.timedOut)
     return { ok: true, summary, logPath: logPath as string, seconds };
-  if (unreadable) return { ok: false, fault: 'harness', source: 'evaluator', reason: `unreadable Inspect log: ${unreadable}`, logPath, seconds };
+  if (unreadable)
+    return {
+      ok: false,
+      fault: 'harness',
+      source: 'evaluator',
+      reason: `unreadable Inspect log: ${unreadable}`,
+      logPath,
+      seconds,
+    };
   const fault = classifyFailure({
     exitCode: run.exitCode,
     timedOut: run.timedOut,
@@ -245,10 +260,27 @@ export async function verify(input: VerifyInput): Promise<VerifyOutcome> {
     attempts.push({ maxTokens, ok: a.ok, seconds: a.seconds, ...(a.ok ? {} : { reason: a.reason }) });
     last = a;
     if (a.ok)
-      return { ok: true, summary: a.summary, logPath: a.logPath, seconds, attempts, maxTokens, sampling: samplingOf(input.benchmark, input.modelDir) };
+      return {
+        ok: true,
+        summary: a.summary,
+        logPath: a.logPath,
+        seconds,
+        attempts,
+        maxTokens,
+        sampling: samplingOf(input.benchmark, input.modelDir),
+      };
     if (a.fault === 'harness') break;
   }
-  if (!last) return { ok: false, fault: 'harness', source: 'harness', reason: 'the evaluation was cancelled', logPath: null, seconds, attempts };
+  if (!last)
+    return {
+      ok: false,
+      fault: 'harness',
+      source: 'harness',
+      reason: 'the evaluation was cancelled',
+      logPath: null,
+      seconds,
+      attempts,
+    };
   if (last.ok) throw new Error('unreachable');
   const tried = attempts.length > 1 ? ` (after ${attempts.length} attempts down the retry ladder)` : '';
   return {

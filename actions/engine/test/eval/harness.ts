@@ -35,7 +35,8 @@ export function requireEvalEnv(): EvaluationEnvironment {
       `the evaluation environment is not installed at ${e.evalEnv}: run actions/engine/images/evaluation/install.sh (needs python3 >= 3.11 and the package index)`,
     );
   for (const tool of ['bwrap', 'socat'])
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install ${tool})`);
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`${tool} is not installed (apt-get install ${tool})`);
   return e;
 }
 
@@ -61,6 +62,8 @@ export interface StackRun {
   judge: { requests: number; refused: string[] } | null;
   proxyLog: string;
   evaluatorLog: string;
+  /** The Inspect log of the last attempt (parsed), or null. */
+  log: Record<string, unknown> | null;
 }
 
 export interface StackOptions {
@@ -132,6 +135,7 @@ export async function runStack(benchmarkId: string, opts: StackOptions = {}): Pr
       judge: judge ? { requests: judge.requests, refused: [...judge.refused] } : null,
       proxyLog: read(join(work, 'llm-proxy.jsonl')),
       evaluatorLog: read(logFile),
+      log: outcome.logPath && existsSync(outcome.logPath) ? (JSON.parse(read(outcome.logPath)) as Record<string, unknown>) : null,
     };
   } finally {
     await Promise.allSettled([judge?.stop(), proxy?.stop()]);

@@ -67,7 +67,13 @@ export async function startJudgeStandIn(mode: 'script' | 'outage' = 'script'): P
     if (mode === 'outage') return refuse(503, 'service unavailable (scripted outage)');
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return refuse(404, `unexpected ${req.method} ${req.url}`);
     if (req.headers.authorization !== `Bearer ${TEST_OPENAI_KEY}`) return refuse(401, 'the real key was not put in by the proxy');
-    let r: { model?: string; messages?: { role: string; content: string }[]; max_completion_tokens?: number; reasoning_effort?: string; temperature?: number };
+    let r: {
+      model?: string;
+      messages?: { role: string; content: string }[];
+      max_completion_tokens?: number;
+      reasoning_effort?: string;
+      temperature?: number;
+    };
     try {
       r = JSON.parse(body);
     } catch {
@@ -80,7 +86,8 @@ export async function startJudgeStandIn(mode: 'script' | 'outage' = 'script'): P
     if (r.max_completion_tokens !== 49152) problems.push(`max_completion_tokens ${r.max_completion_tokens}`);
     if (r.temperature !== undefined) problems.push('temperature set');
     if (isPairwise && r.reasoning_effort !== 'medium') problems.push(`reasoning_effort ${r.reasoning_effort} (want medium)`);
-    if (!isPairwise && r.reasoning_effort !== undefined) problems.push(`reasoning_effort ${r.reasoning_effort} (the grader sets none)`);
+    if (!isPairwise && r.reasoning_effort !== undefined)
+      problems.push(`reasoning_effort ${r.reasoning_effort} (the grader sets none)`);
     if (isPairwise && r.messages?.[0]?.role !== 'system') problems.push('no system prompt');
     if (problems.length) return refuse(400, problems.join('; '));
     const content = isPairwise ? pairwise(user) : rubric(user);
