@@ -1,8 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Benchmark } from '@ptb/core';
 import { afterAll, describe, expect, test } from 'vitest';
+import { BUNDLES_DIR } from '../src/paths.ts';
+import { verify } from '../src/verify/verifier.ts';
 import { buildFixtureData, requireEvalEnv, runStack, SCRIPTED_MODEL } from './eval/harness.ts';
+import { CI_DEFINITION } from './helpers.ts';
 
 /**
  * Whose fault a failed verification is, proven with the real stack (Inspect, the real
@@ -33,13 +37,54 @@ function scriptedModel(edit: (script: { rules: Record<string, unknown>[]; load?:
 const LONG = 600_000;
 
 describe('verification faults with the real evaluation stack', () => {
-  test('a model vLLM cannot load is broken, after the whole retry ladder', { timeout: LONG }, async () => {
-    const run = await runStack('aime2025', { modelDir: scriptedModel((s) => (s.load = 'fail')) });
+  test('a model vLLM cannot load is broken', { timeout: LONG }, async () => {
+    const run = await runStack('aime2025', { modelDir: scriptedModel((s) => (s.load = 'fail')), singleAttempt: true });
     expect(run.outcome.ok).toBe(false);
     if (run.outcome.ok) return;
     expect(run.outcome.fault).toBe('model');
     expect(run.outcome.reason).toMatch(/did not load/);
-    expect(run.outcome.attempts.map((a) => a.maxTokens)).toEqual([16000, 16000, 16000, 16000, 12000, 12000, 12000, 8000, 8000]);
+  });
+
+  test('a model fault goes down the whole retry ladder, shrinking max tokens; a success stops it', {
+    timeout: LONG,
+  }, async () => {
+    // The cheap ci-add evaluator with a ladder of 2 + 1 attempts.
+    const ciAdd = CI_DEFINITION.benchmarks[0] as Benchmark;
+    const laddered: Benchmark = {
+      ...ciAdd,
+      evaluation: {
+        ...(ciAdd.evaluation as NonNullable<Benchmark['evaluation']>),
+        retries: [
+          { maxTokens: 16, attempts: 2 },
+          { maxTokens: 8, attempts: 1 },
+        ],
+      },
+    };
+    const work = temp();
+    const base = {
+      runtime: { kind: 'bwrap' as const, image: '', name: 'ptb-ladder', dockerNetwork: null },
+      benchmark: laddered,
+      evaluatorDir: join(BUNDLES_DIR, 'ci-add', 'evaluator'),
+      workDir: join(work, 'verify'),
+      limit: null,
+      seed: 1,
+      gpus: [],
+      timeoutMs: 60_000,
+      logFile: join(work, 'evaluator.log'),
+      redact: (s: string) => s,
+    };
+    const broken = join(work, 'broken');
+    cpSync(join(import.meta.dirname, 'fixtures', 'model-cache', 'ptb-ci', 'adder-base'), broken, { recursive: true });
+    writeFileSync(join(broken, 'config.json'), '{"model_type": "not-an-adder"}');
+    const failed = await verify({ ...base, modelDir: broken });
+    expect(failed).toMatchObject({ ok: false, fault: 'model' });
+    expect(failed.attempts.map((a) => a.maxTokens)).toEqual([16, 16, 8]);
+    const good = await verify({
+      ...base,
+      modelDir: join(import.meta.dirname, 'fixtures', 'model-cache', 'ptb-ci', 'adder-instruct'),
+    });
+    expect(good.ok).toBe(true);
+    expect(good.attempts).toHaveLength(1);
   });
 
   test("a judge API outage is the harness's error (judge), never the model's", { timeout: LONG }, async () => {

@@ -60,7 +60,7 @@ export function classifyFailure(ev: AttemptEvidence): Fault {
       text,
       /Failed to start vLLM server/i,
       'Server process exited unexpectedly',
-      /Error loading model|could not load the model/i,
+      /Error loading model|could not load the model|model did not load/i,
     )
   )
     return { fault: 'model', reason: `the model did not load in the model server: ${lastLine(ev.log.error ?? ev.outputTail)}` };
