@@ -80,8 +80,10 @@ async function runPhases(cell: Cell): Promise<CellResult> {
       verifySeconds = verified.seconds;
       verdict =
         verified.kind === 'scored'
-          ? { status: 'scored', score: verified.score }
-          : { status: 'broken', statusDetail: verified.detail, score: null };
+          ? { status: 'scored', score: verified.score, evaluation: verified.evaluation }
+          : verified.kind === 'error'
+            ? { status: 'error', errorSource: verified.source, statusDetail: verified.detail, score: null }
+            : { status: 'broken', statusDetail: verified.detail, score: null };
     }
 
     phase = 'judge';

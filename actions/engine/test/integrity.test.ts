@@ -142,19 +142,24 @@ describe('the task prompt and the verification command', () => {
     ])
       expect(p).toContain(needle);
   });
-  test('Inspect by default, decoding from the definition, never from the model', () => {
+  test('Inspect with the family template and the max tokens of the definition; sampling left to the server, as the original', () => {
     const gsm8k = V1.benchmarks.find((b) => b.id === 'gsm8k');
     if (!gsm8k) throw new Error('no gsm8k');
-    const argv = evaluationArgv(gsm8k, { limit: null, seed: 72332 });
+    const argv = evaluationArgv(gsm8k, { limit: null, seed: 72332, shuffleSeed: null, family: 'qwen3' });
     expect(argv.slice(0, 5)).toEqual(['inspect', 'eval', 'inspect_evals/gsm8k', '--model', 'vllm//model']);
-    expect(argv.join(' ')).toContain(`--max-tokens ${gsm8k.eval.maxTokens} --temperature ${gsm8k.eval.temperature}`);
+    expect(argv.join(' ')).toContain('-M chat_template=/data/templates/qwen3.jinja');
+    expect(argv.join(' ')).toContain(`--max-tokens ${gsm8k.eval.maxTokens}`);
+    expect(argv).not.toContain('--temperature');
     expect(argv).not.toContain('--limit');
-    expect(evaluationArgv(gsm8k, { limit: 150, seed: 1 }).join(' ')).toContain('--limit 150');
+    expect(evaluationArgv(gsm8k, { limit: 150, seed: 1, shuffleSeed: null, family: 'qwen3' }).join(' ')).toContain('--limit 150');
+    expect(evaluationArgv(gsm8k, { limit: 150, seed: 1, shuffleSeed: 99, family: 'qwen3' }).join(' ')).toContain(
+      '--limit 150 --sample-shuffle 99',
+    );
   });
   test('a command evaluator gets its placeholders filled; an unknown one is an error', () => {
     const b = CI_DEFINITION.benchmarks[0];
     if (!b) throw new Error('no benchmark');
-    expect(evaluationArgv(b, { limit: 5, seed: 11 })).toEqual([
+    expect(evaluationArgv(b, { limit: 5, seed: 11, shuffleSeed: 7 })).toEqual([
       'python3',
       '/evaluator/score.py',
       '--model',
@@ -167,13 +172,15 @@ describe('the task prompt and the verification command', () => {
       '5',
       '--seed',
       '11',
+      '--shuffle-seed',
+      '7',
       '--max-tokens',
       '16',
       '--temperature',
       '0',
     ]);
     const broken = { ...b, evaluation: { runner: 'command' as const, command: ['x', '{nope}'] } };
-    expect(() => evaluationArgv(broken, { limit: null, seed: 1 })).toThrow(/unknown placeholder \{nope\}/);
+    expect(() => evaluationArgv(broken, { limit: null, seed: 1, shuffleSeed: null })).toThrow(/unknown placeholder \{nope\}/);
   });
 });
 

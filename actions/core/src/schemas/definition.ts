@@ -21,7 +21,12 @@ export const BaseModel = z.strictObject({
 
 export const EvalSettings = z.strictObject({
   maxTokens: z.number().int().positive().describe('Generation limit per sample'),
-  temperature: z.number().min(0).max(2),
+  temperature: z
+    .number()
+    .min(0)
+    .max(2)
+    .optional()
+    .describe("Sampling temperature; absent: the server's default (vLLM: from the model's generation_config.json)"),
   topP: z.number().gt(0).max(1).optional(),
   epochs: z.number().int().positive().default(1).describe('Times each sample is scored'),
   fewShot: z.number().int().min(0).default(0).describe('Examples in the prompt (0 = zero-shot)'),
@@ -35,17 +40,54 @@ export const EvalSettings = z.strictObject({
  * sandbox (no network, model read-only); `{placeholders}` are filled by the harness so that
  * decoding settings come from the definition, never from the model's own config.
  */
+/** One rung of the retry ladder: attempts at one max-tokens value before the next, smaller one. */
+export const RetryRung = z.strictObject({
+  maxTokens: z.number().int().positive(),
+  attempts: z.number().int().positive(),
+});
+
+/**
+ * How the verification stage scores a final model. The command runs in the evaluation
+ * sandbox (no network, model read-only); `{placeholders}` are filled by the harness so that
+ * decoding settings come from the definition, never from the agent.
+ */
 export const EvaluationSpec = z.strictObject({
   runner: z
     .enum(['inspect', 'command'])
-    .describe('inspect: `inspect eval <task>` with vLLM; command: the argv below, which must write an Inspect log'),
-  task: z.string().min(1).optional().describe('Inspect task, e.g. "inspect_evals/gsm8k" (runner: inspect)'),
+    .describe('inspect: `inspect eval <task>` (vLLM by default); command: the argv below, which must write an Inspect log'),
+  task: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Inspect task: "inspect_evals/<name>" or one of ours, "ptb_evals/<name>" (runner: inspect)'),
+  taskArgs: z.record(z.string(), z.string()).optional().describe('Task arguments (`-T name=value`)'),
+  provider: z
+    .enum(['vllm', 'hf'])
+    .optional()
+    .describe('Inspect model provider (default vllm, as the original; hf: transformers, for machines without vLLM)'),
+  chatTemplates: z
+    .record(Slug, z.string().regex(/^[A-Za-z0-9_.-]+\.jinja$/))
+    .optional()
+    .describe("Fixed chat template per base-model family (a file of the data cache's templates/), passed to the server"),
+  toolCallParser: z.string().min(1).optional().describe('vLLM tool-call parser (enables automatic tool choice)'),
+  gpuMemoryUtilization: z.number().gt(0).max(1).optional().describe('vLLM gpu_memory_utilization'),
+  maxConnections: z.number().int().positive().optional().describe('Concurrent requests to the model server'),
+  retries: z
+    .array(RetryRung)
+    .min(1)
+    .optional()
+    .describe('Retry ladder: attempts at each max-tokens value in turn; the first attempt that scores wins'),
+  metric: z.string().min(1).optional().describe('Headline metric as "<scorer>/<metric>" (default: accuracy or the first)'),
+  judge: z
+    .strictObject({ model: z.string().min(1), reasoningEffort: z.enum(['minimal', 'low', 'medium', 'high']).optional() })
+    .optional()
+    .describe('LLM judge of the scorer, reached through the credential proxy'),
   command: z
     .array(z.string().min(1))
     .min(1)
     .optional()
     .describe(
-      'argv template (runner: command); placeholders {model} {evaluator} {logDir} {limit} {seed} {maxTokens} {temperature}',
+      'argv template (runner: command); placeholders {model} {evaluator} {logDir} {limit} {seed} {shuffleSeed} {maxTokens} {temperature}',
     ),
   bundle: z
     .string()
@@ -53,7 +95,7 @@ export const EvaluationSpec = z.strictObject({
     .optional()
     .describe('Evaluator files shipped with the harness (pristine copy mounted read-only as {evaluator})'),
   seeds: z.array(z.number().int().min(0)).min(1).optional().describe('Verification seeds; the score is their mean'),
-  timeoutSeconds: z.number().int().positive().optional().describe('Wall-clock limit of one verification run'),
+  timeoutSeconds: z.number().int().positive().optional().describe('Wall-clock limit of one verification attempt'),
 });
 
 export const Benchmark = z.strictObject({
@@ -370,3 +412,4 @@ export type Benchmark = z.infer<typeof Benchmark>;
 export type BenchmarkDefinition = z.infer<typeof BenchmarkDefinition>;
 export type PenaltyReason = z.infer<typeof PenaltyReason>;
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
+export type RetryRung = z.infer<typeof RetryRung>;

@@ -66,6 +66,22 @@ export const Execution = z.strictObject({
     .describe('Harness time before the agent started and after it ended (evaluator excluded)'),
 });
 
+/** How the final model was scored: the attempt that counted and the sampling it ran with. */
+export const EvaluationRecord = z.strictObject({
+  maxTokens: z.number().int().positive().describe('Max tokens of the attempt that scored (a rung of the retry ladder)'),
+  attempts: z.number().int().positive().describe('Attempts made, the scoring one included'),
+  sampling: z
+    .strictObject({
+      source: z.enum(['definition', 'generation_config.json', 'server']),
+      temperature: z.number().min(0),
+      topP: z.number().min(0).max(1),
+      topK: z.number().int(),
+      minP: z.number().min(0).max(1),
+      repetitionPenalty: z.number().positive(),
+    })
+    .describe("Effective sampling parameters (the original passes none: vLLM's defaults and the model's generation_config.json)"),
+});
+
 /**
  * The result of one cell: one seed of one agent on one (base model, benchmark).
  * `score` is what the final model measured; the penalty policy decides what counts.
@@ -94,6 +110,7 @@ export const CellResult = z.strictObject({
   integrity: z.array(IntegrityFinding).default([]),
   provenance: Provenance,
   execution: Execution.optional(),
+  evaluation: EvaluationRecord.optional(),
 });
 
 /** All cells of one run (seed) of a submission: `submissions/<id>/results/run-<seed>.json`. */
@@ -144,4 +161,5 @@ export type PublishedAggregateFile = z.infer<typeof PublishedAggregateFile>;
 export type ResultsFile = z.infer<typeof ResultsFile>;
 export type Provenance = z.infer<typeof Provenance>;
 export type Execution = z.infer<typeof Execution>;
+export type EvaluationRecord = z.infer<typeof EvaluationRecord>;
 export { PenaltyReason };

@@ -75,12 +75,16 @@ export async function scoreSnapshot(
     const out = await verify({
       runtime: cell.runtime(cell.images.evaluation, `${cell.name}-eval-${call}`),
       benchmark: cell.benchmark,
+      family: cell.baseModel.family,
+      ...(cell.inspectOnHost ? { evalEnv: cell.evalEnvironment.evalEnv, dataDir: cell.evalEnvironment.dataDir } : {}),
       modelDir: snap.dir,
       evaluatorDir: cell.evaluatorDir,
       workDir: join(cell.paths.scratch, 'verify'),
       limit,
+      seed: cell.req.seed,
       // A fresh draw of items each call: the evaluator shuffles with this seed before taking `limit`.
-      seed: drawSeed,
+      shuffleSeed: drawSeed,
+      singleAttempt: true,
       gpus: cell.gpus,
       timeoutMs: (evaluation.timeoutSeconds ?? 3600) * 1000,
       logFile: cell.evaluatorLog,
@@ -91,7 +95,11 @@ export async function scoreSnapshot(
     });
     return out.ok
       ? { ok: true, value: out.summary.value, stderr: out.summary.stderr, samples: out.summary.samples, seconds: out.seconds }
-      : { ok: false, error: out.reason, seconds: out.seconds };
+      : {
+          ok: false,
+          error: out.fault === 'harness' ? `harness error (not your model): ${out.reason}` : out.reason,
+          seconds: out.seconds,
+        };
   } finally {
     if (snap.kind === 'copied') rmSync(snap.dir, { recursive: true, force: true });
   }

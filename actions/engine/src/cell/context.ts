@@ -10,6 +10,7 @@ import type { RuntimeContext } from '../sandbox/runtime.ts';
 import type { ScratchFs } from '../sandbox/scratch-fs.ts';
 import type { SandboxSpec } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
+import type { EvaluationEnvironment } from '../verify/environment.ts';
 import type { ProtectedHashes } from '../workspace.ts';
 
 /** The request itself is wrong (unknown model or benchmark, bad agent script): exit 1, no result. */
@@ -26,8 +27,11 @@ export interface Cell {
   baseModel: BaseModel;
   benchmark: Benchmark;
   evaluation: EvaluationSpec;
-  /** Pristine evaluator files of the benchmark's bundle (harness side), or null. */
+  /** Pristine evaluator files: the benchmark's bundle, or our Inspect tasks (harness side); null when the image has them. */
   evaluatorDir: string | null;
+  /** Inspect evaluated on the host (bwrap): the evaluation environment and data cache bound into verification. */
+  inspectOnHost: boolean;
+  evalEnvironment: EvaluationEnvironment;
   jobStart: number;
   mark: (name: string) => void;
   paths: {

@@ -11,6 +11,7 @@ import { type TextSource, textSources, workspaceFiles } from '../integrity/text-
 import { instructCopyFindings, modelTensors, tensorFindings } from '../integrity/weights.ts';
 import { modelDirIn } from '../paths.ts';
 import { readBounded, safeFileSha256, walkTree } from '../safe-fs.ts';
+import { benchmarkTestItems } from '../verify/environment.ts';
 import type { AgentOutcome } from './agent.ts';
 import type { Collected } from './collect.ts';
 import type { Cell } from './context.ts';
@@ -191,7 +192,11 @@ export async function integrityFindings(
   findings.push(...prewrittenVerdictFindings(walkTree(ws).entries.map((f) => f.rel)));
   if (collected.kind !== 'missing') findings.push(...collected.findings);
   if (collected.kind === 'snapshot') findings.push(...(await modelFindings(cell, collected.dir)));
-  const items = testItems(cell.evaluatorDir);
+  const items = cell.evaluation.bundle
+    ? testItems(cell.evaluatorDir)
+    : cell.inspectOnHost
+      ? benchmarkTestItems(cell.benchmark, cell.evalEnvironment)
+      : null;
   if (items) findings.push(...(await scanContamination(contaminationSources(cell), items)));
   findings.push(...egressFindings(access, cell.def.network.deny, { allow: cell.def.network.allow }));
   if (agent.leftovers.length > 0)

@@ -30,7 +30,9 @@ import { DiskLimitError, makeScratchFs, removeTree } from '../sandbox/scratch-fs
 import { seccompBytes } from '../sandbox/seccomp.ts';
 import { INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
+import { evaluationEnvironment, evaluatorPreflight } from '../verify/environment.ts';
 import { evaluationOf } from '../verify/evaluation.ts';
+import { evalEnvMounts } from '../verify/verifier.ts';
 import { buildWorkspace } from '../workspace.ts';
 import { scoreSnapshot } from './collect.ts';
 import { type Cell, InputError } from './context.ts';
@@ -62,7 +64,14 @@ function resolveRequest(req: CellRequest) {
   const bundleDir = evaluation.bundle ? join(BUNDLES_DIR, evaluation.bundle) : null;
   if (bundleDir && !existsSync(bundleDir))
     throw new InputError(`benchmark ${benchmark.id}: evaluator bundle "${evaluation.bundle}" is not shipped with the engine`);
-  return { def, baseModel, benchmark, evaluation, bundleDir };
+  const evalEnvironment = evaluationEnvironment(process.env);
+  const inspectOnHost = evaluation.runner === 'inspect' && req.runtime === 'bwrap';
+  const evaluatorDir = bundleDir
+    ? join(bundleDir, 'evaluator')
+    : evaluation.runner === 'inspect'
+      ? evalEnvironment.evaluatorsDir
+      : null;
+  return { def, baseModel, benchmark, evaluation, bundleDir, evaluatorDir, evalEnvironment, inspectOnHost };
 }
 
 /** Which limits the operator accepts unenforced on this machine (PTB_UNENFORCED_LIMITS=pids,memory,cpu,disk): a laptop, never a runner. */
@@ -126,8 +135,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const jobStart = Date.now();
   const mark = (name: string) => req.onMark?.(name, Date.now());
   mark('job-start');
-  const { def, baseModel, benchmark, evaluation, bundleDir } = resolveRequest(req);
-  const evaluatorDir = bundleDir ? join(bundleDir, 'evaluator') : null;
+  const { def, baseModel, benchmark, evaluation, bundleDir, evaluatorDir, evalEnvironment, inspectOnHost } = resolveRequest(req);
 
   const env = process.env;
   const modelCache = req.modelCacheDir ?? defaultModelCache(env);
@@ -142,7 +150,6 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   // A definition that allows no egress runs with no proxy at all: the sandbox has loopback only.
   const egressAllowed = def.network.allow.length > 0;
   const needs = [...(egressAllowed ? ['squid'] : []), ...(req.runtime === 'bwrap' ? ['socat', 'python3'] : [])];
-  if (evaluation.runner === 'inspect' && req.runtime === 'bwrap') needs.push('inspect');
   preflight({
     runtime: req.runtime,
     baseModelDir,
@@ -163,6 +170,11 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
         }
       : null,
   });
+  // The evaluator resolves and its data are present offline, before any agent time is spent.
+  if (inspectOnHost) {
+    const problems = evaluatorPreflight(benchmark, baseModel.family, evalEnvironment);
+    if (problems.length > 0) throw new PreflightError(problems.map((p) => `evaluator of ${benchmark.id}: ${p}`));
+  }
   if (req.runtime !== 'bwrap' && (!agentImage || !evalImage))
     throw new InputError(
       `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
@@ -176,6 +188,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       ...(evaluatorDir ? [evaluatorDir] : []),
       ...(readOnlyCache ? [readOnlyCache] : []),
       ...tools.mounts.map((m) => m.host),
+      ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), evalEnvironment.dataDir] : []),
     ],
   });
   if (sandboxIssues.length > 0) throw new PreflightError(sandboxIssues);
@@ -200,6 +213,8 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     benchmark,
     evaluation,
     evaluatorDir,
+    inspectOnHost,
+    evalEnvironment,
     jobStart,
     mark,
     paths: {
@@ -289,7 +304,8 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
     defaultLimit: benchmark.agentDefaultLimit,
     taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
-    templatesDir: bundleDir ? join(bundleDir, 'templates') : null,
+    // v1: the fixed chat templates of the families, from the evaluation data cache.
+    templatesDir: bundleDir ? join(bundleDir, 'templates') : inspectOnHost ? join(evalEnvironment.dataDir, 'templates') : null,
   });
   cell.launch = launchFor(req, cell.prompt, paths.harness);
   for (const f of cell.launch.files) {

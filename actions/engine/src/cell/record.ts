@@ -17,6 +17,8 @@ export interface Verdict {
   statusDetail?: string;
   errorSource?: CellResult['errorSource'];
   score: CellResult['score'];
+  /** How verification ran (max tokens, attempts, sampling), for a scored cell. */
+  evaluation?: CellResult['evaluation'];
   findings: IntegrityFinding[];
 }
 

@@ -6,19 +6,28 @@ import { verify } from '../verify/verifier.ts';
 import type { Cell } from './context.ts';
 
 export type Verified =
-  | { kind: 'scored'; score: NonNullable<CellResult['score']>; seconds: number }
-  | { kind: 'broken'; detail: string; seconds: number };
+  | {
+      kind: 'scored';
+      score: NonNullable<CellResult['score']>;
+      evaluation: NonNullable<CellResult['evaluation']>;
+      seconds: number;
+    }
+  | { kind: 'broken'; detail: string; seconds: number }
+  | { kind: 'error'; source: NonNullable<CellResult['errorSource']>; detail: string; seconds: number };
 
 /** The snapshot of the final model scored in a clean sandbox, once per verification seed; the score is their mean. */
 export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise<Verified> {
   const started = Date.now();
   cell.mark('verify-start');
   const values: { value: number; stderr: number | null; samples: number | null }[] = [];
+  let record: NonNullable<CellResult['evaluation']> | null = null;
   try {
     for (const seed of verificationSeeds(cell.benchmark, cell.req.seed)) {
       const out = await verify({
         runtime: cell.runtime(cell.images.evaluation, `${cell.name}-verify-${seed}`),
         benchmark: cell.benchmark,
+        family: cell.baseModel.family,
+        ...(cell.inspectOnHost ? { evalEnv: cell.evalEnvironment.evalEnv, dataDir: cell.evalEnvironment.dataDir } : {}),
         modelDir: snapshotDir,
         evaluatorDir: cell.evaluatorDir,
         workDir: join(cell.paths.scratch, 'verify'),
@@ -37,12 +46,21 @@ export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise
           out.logPath,
           join(cell.paths.logs, `inspect-seed-${seed}${out.logPath.endsWith('.eval') ? '.eval' : '.json'}`),
         );
+      // The model's fault is `broken` (penalised); the harness's is `error` (retried, never penalised).
       if (!out.ok)
-        return {
-          kind: 'broken',
-          detail: `verification (seed ${seed}) failed: ${cell.redact(out.reason)}`,
-          seconds: (Date.now() - started) / 1000,
-        };
+        return out.fault === 'harness'
+          ? {
+              kind: 'error',
+              source: out.source ?? 'harness',
+              detail: `verification (seed ${seed}) failed: ${cell.redact(out.reason)}`,
+              seconds: (Date.now() - started) / 1000,
+            }
+          : {
+              kind: 'broken',
+              detail: `verification (seed ${seed}) failed: ${cell.redact(out.reason)}`,
+              seconds: (Date.now() - started) / 1000,
+            };
+      record = { maxTokens: out.maxTokens, attempts: out.attempts.length, sampling: out.sampling };
       values.push({ value: out.summary.value as number, stderr: out.summary.stderr, samples: out.summary.samples });
     }
   } finally {
@@ -56,6 +74,7 @@ export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise
       stderr: errs.length === values.length ? mean(errs) : null,
       samples: values[0]?.samples && values[0].samples > 0 ? values[0].samples : null,
     },
+    evaluation: record as NonNullable<CellResult['evaluation']>,
     seconds: (Date.now() - started) / 1000,
   };
 }

@@ -44,6 +44,8 @@ export const INSIDE = {
   evaluator: '/evaluator',
   logs: '/logs',
   cache: '/cache',
+  /** The evaluation data cache (datasets, chat templates, judge prompts), read-only. */
+  data: '/data',
 } as const;
 
 export const PROXY_PORT = 3128;

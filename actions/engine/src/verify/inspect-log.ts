@@ -24,13 +24,13 @@ interface RawLog {
     completed_samples?: number;
     scores?: { name?: string; metrics?: Record<string, { value?: number }> }[];
   } | null;
-  error?: { message?: string } | null;
+  error?: { message?: string; traceback?: string } | null;
 }
 
 const HEADLINE = ['accuracy', 'mean', 'win_rate', 'score'];
 
 /** Summarises a version-2 Inspect log object (the `.json` format, or `header.json` of an `.eval` archive). */
-export function summariseLog(raw: unknown): InspectSummary {
+export function summariseLog(raw: unknown, metric?: string): InspectSummary {
   if (typeof raw !== 'object' || raw === null || !('eval' in raw)) throw new Error('not an Inspect log: no "eval" field');
   const log = raw as RawLog;
   if (log.version !== undefined && log.version < 2)
@@ -49,7 +49,12 @@ export function summariseLog(raw: unknown): InspectSummary {
       else if (value === null && HEADLINE.includes(name)) value = m.value;
     }
   }
-  if (value === null) {
+  if (metric) {
+    // The definition names the headline metric; its scorer's *stderr metric goes with it.
+    const scorer = metric.split('/')[0];
+    value = metrics[metric] ?? null;
+    stderr = Object.entries(metrics).find(([k]) => k.startsWith(`${scorer}/`) && k.endsWith('stderr'))?.[1] ?? null;
+  } else if (value === null) {
     const first = Object.entries(metrics).find(([k]) => !k.endsWith('/stderr'));
     value = first ? first[1] : null;
   }
@@ -61,20 +66,20 @@ export function summariseLog(raw: unknown): InspectSummary {
     value,
     stderr,
     samples: log.results?.completed_samples ?? log.results?.total_samples ?? null,
-    error: log.error?.message ?? null,
+    error: log.error ? [log.error.message, log.error.traceback].filter(Boolean).join('\n') || 'unknown error' : null,
   };
 }
 
 /** Reads one log file: `.json`, or `.eval` (zip: header.json, or _journal/start.json while unfinished). */
-export function readInspectLog(path: string): InspectSummary {
+export function readInspectLog(path: string, metric?: string): InspectSummary {
   const bytes = readFileSync(path);
   if (path.endsWith('.eval')) {
     const members = readZip(bytes);
     const header = members.get('header.json') ?? members.get('_journal/start.json');
     if (!header) throw new Error(`${path}: .eval archive has neither header.json nor _journal/start.json`);
-    return summariseLog(JSON.parse(header.toString('utf8')));
+    return summariseLog(JSON.parse(header.toString('utf8')), metric);
   }
-  return summariseLog(JSON.parse(bytes.toString('utf8')));
+  return summariseLog(JSON.parse(bytes.toString('utf8')), metric);
 }
 
 /** The newest `.json` or `.eval` log in a directory, or null. */

@@ -15,6 +15,8 @@ p.add_argument("--data", required=True)
 p.add_argument("--log-dir", required=True)
 p.add_argument("--limit", type=int, default=-1)
 p.add_argument("--seed", type=int, default=0)
+# With --limit k: "none" scores the first k items, a number draws k items at random with that seed.
+p.add_argument("--shuffle-seed", default="none")
 p.add_argument("--max-tokens", type=int, default=16)
 p.add_argument("--temperature", type=float, default=0.0)
 p.add_argument("--log-format", choices=["json", "eval"], default="json")
@@ -32,10 +34,11 @@ config = {k: None for k in ["limit", "sample_id", "sample_shuffle", "epochs", "e
           "fail_on_error", "continue_on_fail", "retry_on_error", "message_limit", "token_limit", "time_limit",
           "working_limit", "max_samples", "max_tasks", "max_subprocesses", "max_sandboxes", "sandbox_cleanup",
           "log_samples", "log_realtime", "log_images", "log_buffer", "log_shared", "score_display"]}
-config.update(limit=a.limit if a.limit > 0 else None, epochs=1, sample_shuffle=a.seed)
+config.update(limit=a.limit if a.limit > 0 else None, epochs=1, sample_shuffle=None if a.shuffle_seed == "none" else int(a.shuffle_seed))
 
 items = [json.loads(l) for l in open(a.data) if l.strip()]
-random.Random(a.seed).shuffle(items)
+if a.shuffle_seed != "none":
+    random.Random(int(a.shuffle_seed)).shuffle(items)
 if a.limit > 0:
     items = items[: a.limit]
 
@@ -47,7 +50,7 @@ def spec():
         "task_display_name": "ci-add", "task_registry_name": None, "task_attribs": {}, "task_args": {},
         "task_args_passed": {}, "solver": None, "solver_args": None, "tags": None,
         "dataset": {"name": "ci-add", "location": "test.jsonl", "samples": len(items),
-                    "sample_ids": [i["id"] for i in items], "shuffled": True},
+                    "sample_ids": [i["id"] for i in items], "shuffled": a.shuffle_seed != "none"},
         "sandbox": None, "model": "ptb-adder/final_model", "model_generate_config": gen, "model_base_url": None,
         "model_args": {}, "model_roles": None, "config": config, "revision": None,
         "packages": {"ptb-ci-evaluator": "1.0.0"}, "metadata": None, "scorers": None, "metrics": None,

@@ -13,6 +13,8 @@ p.add_argument("--data", required=True)
 p.add_argument("--log-dir", required=True)
 p.add_argument("--limit", type=int, default=-1)
 p.add_argument("--seed", type=int, default=0)
+# With --limit k: "none" scores the first k items, a number draws k items at random with that seed.
+p.add_argument("--shuffle-seed", default="none")
 p.add_argument("--max-tokens", type=int, default=6)
 p.add_argument("--temperature", type=float, default=0.0)
 p.add_argument("--batch-size", type=int, default=128)
@@ -20,7 +22,8 @@ a = p.parse_args()
 
 started = datetime.now(timezone.utc).isoformat()
 items = [json.loads(line) for line in open(a.data) if line.strip()]
-random.Random(a.seed).shuffle(items)
+if a.shuffle_seed != "none":
+    random.Random(int(a.shuffle_seed)).shuffle(items)
 if a.limit > 0:
     items = items[: a.limit]
 
@@ -34,7 +37,7 @@ def write(status, results=None, error=None):
         "eval": {"eval_id": uuid.uuid4().hex[:22], "run_id": run_id, "created": started, "task": "gpu_arith",
                  "task_id": uuid.uuid4().hex[:22], "task_version": 0, "task_attribs": {}, "task_args": {},
                  "dataset": {"name": "gpu-arith", "location": "test.jsonl", "samples": len(items),
-                             "sample_ids": [i["id"] for i in items], "shuffled": True},
+                             "sample_ids": [i["id"] for i in items], "shuffled": a.shuffle_seed != "none"},
                  "model": "final_model", "model_generate_config": gen, "model_args": {},
                  "config": {"limit": a.limit if a.limit > 0 else None, "epochs": 1},
                  "packages": {"ptb-gpu-arith-evaluator": "1.0.0"}},
