@@ -64,7 +64,7 @@ Options:
   --base-model    only this base model; --benchmark only this benchmark
   --model-cache   where base models are (default $PTB_MODEL_CACHE or ~/.cache/ptb/models)
 
-Exit codes: 0 every cell within tolerance, 1 a miss or invalid input, 2 bad usage, 3 the runner failed.`,
+Exit codes: 0 every cell within tolerance, 1 a miss (a cell that could not run counts as one) or invalid input, 2 bad usage.`,
   options: {
     definition: { type: 'string', default: 'v1' },
     runtime: { type: 'string', default: 'bwrap' },
