@@ -21,6 +21,9 @@ core.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
 core.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", vocab["<bos>"])])
 tok = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
 tok.model_max_length = 64
+# Inspect's transformers provider renders every prompt with the tokenizer's chat template: this
+# one hands the prompt over as it is ("A+B="), as the model was trained.
+tok.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
 
 torch.manual_seed(a.seed)
 config = Qwen3Config(

@@ -65,6 +65,10 @@ export const EvaluationSpec = z.strictObject({
     .enum(['vllm', 'hf'])
     .optional()
     .describe('Inspect model provider (default vllm, as the original; hf: transformers, for machines without vLLM)'),
+  modelArgs: z
+    .record(z.string().regex(/^[a-z_]+$/), z.string())
+    .optional()
+    .describe('Further model arguments of the provider (`-M name=value`), e.g. do_sample=false for greedy hf decoding'),
   chatTemplates: z
     .record(Slug, z.string().regex(/^[A-Za-z0-9_.-]+\.jinja$/))
     .optional()

@@ -76,7 +76,13 @@ export async function scoreSnapshot(
       runtime: cell.runtime(cell.images.evaluation, `${cell.name}-eval-${call}`),
       benchmark: cell.benchmark,
       family: cell.baseModel.family,
-      ...(cell.inspectOnHost ? { evalEnv: cell.evalEnvironment.evalEnv, dataDir: cell.evalEnvironment.dataDir } : {}),
+      ...(cell.inspectOnHost
+        ? {
+            evalEnv: cell.evalEnvironment.evalEnv,
+            dataDir: cell.evalEnvironment.dataDir,
+            pythonPath: cell.evalEnvironment.pythonPath,
+          }
+        : {}),
       modelDir: snap.dir,
       evaluatorDir: cell.evaluatorDir,
       workDir: join(cell.paths.scratch, 'verify'),

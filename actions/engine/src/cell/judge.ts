@@ -9,7 +9,7 @@ import { modelIdentityFindings, tokenizerVocab } from '../integrity/model-identi
 import { parsePythonJson } from '../integrity/python-json.ts';
 import { type TextSource, textSources, workspaceFiles } from '../integrity/text-sources.ts';
 import { instructCopyFindings, modelTensors, tensorFindings } from '../integrity/weights.ts';
-import { modelDirIn } from '../paths.ts';
+import { BUNDLES_DIR, modelDirIn } from '../paths.ts';
 import { readBounded, safeFileSha256, walkTree } from '../safe-fs.ts';
 import { benchmarkTestItems } from '../verify/environment.ts';
 import type { AgentOutcome } from './agent.ts';
@@ -193,7 +193,7 @@ export async function integrityFindings(
   if (collected.kind !== 'missing') findings.push(...collected.findings);
   if (collected.kind === 'snapshot') findings.push(...(await modelFindings(cell, collected.dir)));
   const items = cell.evaluation.bundle
-    ? testItems(cell.evaluatorDir)
+    ? testItems(join(BUNDLES_DIR, cell.evaluation.bundle, 'evaluator'))
     : cell.inspectOnHost
       ? benchmarkTestItems(cell.benchmark, cell.evalEnvironment)
       : null;
@@ -213,6 +213,8 @@ export async function integrityFindings(
       summary: `processes still hold GPU ${cell.gpuIndex} after the run`,
       evidence: gpuLeft.map(String),
     });
+  // What the harness saw during the run: limits not enforced, egress stopped at its log cap...
+  findings.push(...cell.harnessFindings);
   if (agent.last.exitCode === 97)
     findings.push({
       check: 'harness',

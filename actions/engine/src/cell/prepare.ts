@@ -66,11 +66,9 @@ function resolveRequest(req: CellRequest) {
     throw new InputError(`benchmark ${benchmark.id}: evaluator bundle "${evaluation.bundle}" is not shipped with the engine`);
   const evalEnvironment = evaluationEnvironment(process.env);
   const inspectOnHost = evaluation.runner === 'inspect' && req.runtime === 'bwrap';
-  const evaluatorDir = bundleDir
-    ? join(bundleDir, 'evaluator')
-    : evaluation.runner === 'inspect'
-      ? evalEnvironment.evaluatorsDir
-      : null;
+  // Inspect tasks are ours or inspect_evals'; a bundle beside them only gives the agent its task context.
+  const evaluatorDir =
+    evaluation.runner === 'inspect' ? evalEnvironment.evaluatorsDir : bundleDir ? join(bundleDir, 'evaluator') : null;
   return { def, baseModel, benchmark, evaluation, bundleDir, evaluatorDir, evalEnvironment, inspectOnHost };
 }
 
@@ -114,13 +112,10 @@ function limitedCgroup(name: string, limits: Limits, accepted: Set<string>, find
     ]);
   }
   const lost = unenforced(limits, cgroup);
-  if (lost.length > 0 && !findings.some((f) => f.summary.startsWith('limits not enforced')))
-    findings.push({
-      check: 'harness',
-      severity: 'warning',
-      summary: `limits not enforced on this machine (accepted by the operator): ${lost.join(', ')}`,
-      evidence: ['PTB_UNENFORCED_LIMITS'],
-    });
+  const summary = `limits not enforced on this machine (accepted by the operator): ${lost.join(', ')}`;
+  // The agent's and the verifier's groups have the same limits: one finding says it for both.
+  if (lost.length > 0 && !findings.some((f) => f.summary === summary))
+    findings.push({ check: 'harness', severity: 'warning', summary, evidence: ['PTB_UNENFORCED_LIMITS'] });
   return cgroup;
 }
 
@@ -188,7 +183,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       ...(evaluatorDir ? [evaluatorDir] : []),
       ...(readOnlyCache ? [readOnlyCache] : []),
       ...tools.mounts.map((m) => m.host),
-      ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), evalEnvironment.dataDir] : []),
+      ...(inspectOnHost
+        ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), evalEnvironment.dataDir, ...evalEnvironment.pythonPath]
+        : []),
     ],
   });
   if (sandboxIssues.length > 0) throw new PreflightError(sandboxIssues);
@@ -281,7 +278,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       check: 'harness',
       severity: 'warning',
       summary: 'limits not enforced on this machine (accepted by the operator): disk',
-      evidence: ['PTB_UNENFORCED_LIMITS'],
+      evidence: ['PTB_UNENFORCED_LIMITS', ...(cell.scratchFs.problem ? [cell.scratchFs.problem] : [])],
     });
   paths.workspace = join(cell.scratchFs.dir, 'workspace');
   req.onScratch?.(scratch, paths.workspace);

@@ -27,7 +27,13 @@ export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise
         runtime: cell.runtime(cell.images.evaluation, `${cell.name}-verify-${seed}`),
         benchmark: cell.benchmark,
         family: cell.baseModel.family,
-        ...(cell.inspectOnHost ? { evalEnv: cell.evalEnvironment.evalEnv, dataDir: cell.evalEnvironment.dataDir } : {}),
+        ...(cell.inspectOnHost
+          ? {
+              evalEnv: cell.evalEnvironment.evalEnv,
+              dataDir: cell.evalEnvironment.dataDir,
+              pythonPath: cell.evalEnvironment.pythonPath,
+            }
+          : {}),
         modelDir: snapshotDir,
         evaluatorDir: cell.evaluatorDir,
         workDir: join(cell.paths.scratch, 'verify'),

@@ -18,6 +18,8 @@ export interface ScratchFs {
   dir: string;
   enforcement: DiskEnforcement;
   capBytes: number;
+  /** Why the cap is not enforced (with enforcement `none`). */
+  problem?: string;
   /** Unmounts and removes the image (after the workspace is no longer needed). */
   release(): void;
 }
@@ -39,36 +41,12 @@ export function makeScratchFs(opts: {
   allowUnenforced: boolean;
 }): ScratchFs {
   const { scratch, capBytes, env } = opts;
+  let loopProblem: string | null = null;
   if (process.getuid?.() === 0 && env.PTB_SCRATCH_DIR === undefined) {
-    const dir = join(scratch, 'fs');
-    mkdirSync(dir);
-    const image = join(scratch, 'disk.img');
-    const fd = openSync(image, 'w', 0o600);
-    try {
-      ftruncateSync(fd, capBytes);
-    } finally {
-      closeSync(fd);
-    }
-    // No journal and lazy initialisation: the image is scratch for one cell and made in milliseconds.
-    const mkfs = run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', image]);
-    if (mkfs.status !== 0) throw new DiskLimitError(`cannot make the workspace filesystem (mkfs.ext4): ${mkfs.stderr.trim()}`);
-    const mount = run('mount', ['-o', 'loop,nosuid,nodev', image, dir]);
-    if (mount.status !== 0) {
-      rmSync(image, { force: true });
-      throw new DiskLimitError(`cannot mount the workspace filesystem (loop device): ${mount.stderr.trim()}`);
-    }
-    chmodSync(dir, 0o711);
-    rmSync(join(dir, 'lost+found'), { recursive: true, force: true });
-    return {
-      dir,
-      enforcement: 'loop',
-      capBytes,
-      release: () => {
-        // Lazy: a process still holding a file (there should be none) cannot keep the image alive.
-        run('umount', ['-l', dir]);
-        rmSync(image, { force: true });
-      },
-    };
+    const loop = loopFilesystem(scratch, capBytes);
+    if ('dir' in loop) return loop;
+    loopProblem = loop.problem;
+    if (!opts.allowUnenforced) throw new DiskLimitError(`${loop.problem} (the workspace needs a size-capped filesystem)`);
   }
   const dir = mkdtempSync(join(env.PTB_SCRATCH_DIR ?? scratch, 'ptb-fs-'));
   chmodSync(dir, 0o711);
@@ -85,7 +63,47 @@ export function makeScratchFs(opts: {
         : `the disk limit of ${gib(capBytes)} GiB cannot be enforced: an unprivileged harness needs PTB_SCRATCH_DIR on a filesystem of at most that size (or run it as root, which makes one per cell)`,
     );
   }
-  return { dir, enforcement: 'none', capBytes, release };
+  return { dir, enforcement: 'none', capBytes, release, ...(loopProblem ? { problem: loopProblem } : {}) };
+}
+
+/** A sparse ext4 image of exactly the cap, loop-mounted `nosuid,nodev` at `<scratch>/fs`; or why not. */
+function loopFilesystem(scratch: string, capBytes: number): ScratchFs | { problem: string } {
+  const dir = join(scratch, 'fs');
+  mkdirSync(dir);
+  const image = join(scratch, 'disk.img');
+  const fd = openSync(image, 'w', 0o600);
+  try {
+    ftruncateSync(fd, capBytes);
+  } finally {
+    closeSync(fd);
+  }
+  // No journal and lazy initialisation: the image is scratch for one cell and made in milliseconds.
+  const mkfs = run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', image]);
+  if (mkfs.status !== 0) {
+    rmSync(image, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+    return { problem: `cannot make the workspace filesystem (mkfs.ext4): ${(mkfs.stderr || String(mkfs.error ?? '')).trim()}` };
+  }
+  const mount = run('mount', ['-o', 'loop,nosuid,nodev', image, dir]);
+  if (mount.status !== 0) {
+    rmSync(image, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+    return {
+      problem: `cannot mount the workspace filesystem on a loop device: ${(mount.stderr || String(mount.error ?? '')).trim()}`,
+    };
+  }
+  chmodSync(dir, 0o711);
+  rmSync(join(dir, 'lost+found'), { recursive: true, force: true });
+  return {
+    dir,
+    enforcement: 'loop',
+    capBytes,
+    release: () => {
+      // Lazy: a process still holding a file (there should be none) cannot keep the image alive.
+      run('umount', ['-l', dir]);
+      rmSync(image, { force: true });
+    },
+  };
 }
 
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(1);

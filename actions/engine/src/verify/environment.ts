@@ -16,6 +16,12 @@ export interface EvaluationEnvironment {
   evalEnv: string;
   dataDir: string;
   evaluatorsDir: string;
+  /**
+   * Further folders of Python packages (PTB_EVAL_PYTHONPATH, colon-separated): e.g. Inspect
+   * installed with `pip --target` beside a machine's own PyTorch environment. Bound read-only
+   * into verification at the same path and put on its PYTHONPATH.
+   */
+  pythonPath: string[];
 }
 
 const REPO = join(ENGINE_DIR, '..', '..');
@@ -25,6 +31,10 @@ export function evaluationEnvironment(env: NodeJS.ProcessEnv = process.env): Eva
     evalEnv: env.PTB_EVAL_ENV ?? join(REPO, '.ptb', 'eval-env'),
     dataDir: env.PTB_EVAL_DATA ?? join(REPO, '.ptb', 'eval-data'),
     evaluatorsDir: env.PTB_EVALUATORS_DIR ?? join(REPO, 'actions', 'core', 'definitions', 'evaluators'),
+    pythonPath: (env.PTB_EVAL_PYTHONPATH ?? '')
+      .split(':')
+      .map((d) => d.trim())
+      .filter((d) => d.startsWith('/')),
   };
 }
 
@@ -38,7 +48,7 @@ function runPython(e: EvaluationEnvironment, args: string[], extraEnv: Record<st
       PATH: `${join(e.evalEnv, 'bin')}:/usr/bin:/bin`,
       HOME: process.env.HOME ?? '/tmp',
       LANG: 'C.UTF-8',
-      PYTHONPATH: e.evaluatorsDir,
+      PYTHONPATH: [e.evaluatorsDir, ...e.pythonPath].join(':'),
       PYTHONDONTWRITEBYTECODE: '1',
       PTB_EVAL_DATA: e.dataDir,
       HF_HUB_OFFLINE: '1',

@@ -83,6 +83,7 @@ export function evaluationArgv(benchmark: Benchmark, call: EvaluationCall): stri
   if (template) argv.push('-M', `chat_template=${INSIDE.data}/templates/${template}`);
   if (spec.gpuMemoryUtilization !== undefined) argv.push('-M', `gpu_memory_utilization=${spec.gpuMemoryUtilization}`);
   if (spec.toolCallParser) argv.push('-M', 'enable_auto_tool_choice=true', '-M', `tool_call_parser=${spec.toolCallParser}`);
+  for (const [k, v] of Object.entries(spec.modelArgs ?? {})) argv.push('-M', `${k}=${v}`);
   for (const [k, v] of Object.entries(spec.taskArgs ?? {})) argv.push('-T', `${k}=${v}`);
   argv.push('--max-tokens', String(maxTokens));
   if (e.temperature !== undefined) argv.push('--temperature', String(e.temperature));

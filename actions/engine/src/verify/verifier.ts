@@ -24,6 +24,8 @@ export interface VerifyInput {
   evaluatorDir: string | null;
   /** The evaluation environment (a virtual environment with Inspect), bound read-only at the same path; null: the image has it. */
   evalEnv?: string | null;
+  /** Further package folders (host paths) bound read-only and put on the evaluator's PYTHONPATH. */
+  pythonPath?: string[];
   /** The evaluation data cache (datasets, chat templates, judge prompts), mounted read-only at /data. */
   dataDir?: string | null;
   workDir: string;
@@ -69,6 +71,7 @@ export function verificationSpec(
   const tools = toolchain();
   mounts.push(...tools.mounts);
   if (input.evalEnv) mounts.push(...evalEnvMounts(input.evalEnv));
+  for (const dir of input.pythonPath ?? []) mounts.push({ host: dir, target: dir, mode: 'ro' });
   const spec = evaluationOf(input.benchmark);
   const grader = input.benchmark.eval.grader === 'llm-judge' && input.graderSocket ? input.graderSocket : null;
   const llm = `http://127.0.0.1:${LLM_PORT}`;
@@ -99,7 +102,7 @@ export function verificationSpec(
       XDG_CACHE_HOME: '/tmp/cache',
       INSPECT_EVALS_CACHE_DIR: '/tmp/inspect-evals',
       INSPECT_LOG_DIR: INSIDE.logs,
-      ...(inspect ? { PYTHONPATH: INSIDE.evaluator, PTB_EVAL_DATA: INSIDE.data } : {}),
+      ...(inspect ? { PYTHONPATH: [INSIDE.evaluator, ...(input.pythonPath ?? [])].join(':'), PTB_EVAL_DATA: INSIDE.data } : {}),
       ...(grader
         ? {
             OPENAI_BASE_URL: `${llm}/openai/v1`,
