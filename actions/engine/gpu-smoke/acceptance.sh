@@ -5,7 +5,10 @@
 # measures the harness overhead, GPU use and the sandbox's cost on GPU speed, and writes
 # <out>/summary.json and <out>/summary.md. Exit 0 only when every check passed.
 #   actions/engine/gpu-smoke/acceptance.sh [out-dir]
-# Needs: node 24, bubblewrap, socat, python3 with torch and transformers, nvidia-smi.
+# Needs: node 24, bubblewrap, socat, setpriv and mkfs.ext4, python3 with torch and
+# transformers, Inspect (inspect-ai) importable by that python (installed into it, or in a
+# folder named by PTB_EVAL_PYTHONPATH), nvidia-smi. The repository and the out-dir must be
+# readable by the sandbox user (the sandbox never runs as root): e.g. under /opt or /var/tmp.
 # PTB (default: the repository's `ptb` through node) may point at a single-file bundle.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +31,15 @@ py_prefix=$(python3 -c 'import sys; print(sys.prefix)')
 smi_dir=$(dirname "$(command -v nvidia-smi)")
 toolchain="$py_prefix"
 case "$smi_dir" in /usr/bin | /bin) ;; *) toolchain="$toolchain:$(dirname "$smi_dir")" ;; esac
+# Inspect installed beside that Python (pip --target) is bound too; its bin/ has `inspect`.
+[ -n "${PTB_EVAL_PYTHONPATH:-}" ] && toolchain="$toolchain:$PTB_EVAL_PYTHONPATH"
 export PTB_SANDBOX_TOOLCHAIN=${PTB_SANDBOX_TOOLCHAIN:-$toolchain}
+# Verification scores through Inspect (our task ptb_evals/gpu_arith, the transformers provider)
+# with that same Python as the evaluation environment, and the held-out pairs as its data.
+export PTB_EVAL_ENV=${PTB_EVAL_ENV:-$py_prefix}
+export PTB_EVAL_DATA="$out/eval-data"
+mkdir -p "$PTB_EVAL_DATA/ptb/gpu-arith"
+cp "$repo/actions/engine/bundles/gpu-arith/evaluator/test.jsonl" "$PTB_EVAL_DATA/ptb/gpu-arith/test.jsonl"
 
 cd "$repo"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt"

@@ -79,6 +79,16 @@ check("GPU visible inside the sandbox (nvidia-smi and torch)", sandbox and gpu_n
 check("no network inside the sandbox", sandbox and sandbox["network"].startswith("unreachable"), sandbox and sandbox["network"])
 check("only the workspace (and its /tmp) writable", sandbox and set(sandbox["writable"]) <= {sandbox["cwd"], "/tmp"},
       sandbox and ", ".join(sandbox["writable"]))
+def inspect_log(name):
+    path = os.path.join(out, name, "logs", "inspect-seed-1.json")
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
+logs = {name: inspect_log(name) for name in ["baseline", "recipe"]}
+check("scored through Inspect (task gpu_arith, transformers provider)",
+      all((l.get("eval") or {}).get("task", "").endswith("gpu_arith") and (l.get("eval") or {}).get("model", "").startswith("hf/")
+          for l in logs.values()),
+      json.dumps({k: [(l.get("eval") or {}).get("task"), (l.get("eval") or {}).get("model")] for k, l in logs.items()}))
 check("job-started hook passed on an idle GPU", read("hook-started.txt").endswith("hook exit 0"), read("hook-started.txt"))
 check("job-completed hook passed", read("hook-completed.txt").endswith("hook exit 0"), read("hook-completed.txt"))
 

@@ -64,6 +64,10 @@ const readText = (file: string): string | null => {
 const setLimit = (file: string, value: string, expect = value): boolean =>
   tryWrite(file, value) && readText(file)?.split(/\s+/)[0] === expect.split(/\s+/)[0];
 
+/** The kernel keeps memory limits in whole pages: a limit is written as a page multiple, so it reads back equal. */
+const PAGE = 4096;
+const pages = (bytes: number): number => Math.floor(bytes / PAGE) * PAGE;
+
 const readPids = (file: string): number[] =>
   (readText(file) ?? '')
     .split('\n')
@@ -101,7 +105,7 @@ export function createCgroup(name: string, limits: Limits, root = '/sys/fs/cgrou
       return null;
     }
     const enforced: Limits = {};
-    if (limits.memoryBytes && setLimit(join(dir, 'memory.max'), String(limits.memoryBytes)))
+    if (limits.memoryBytes && setLimit(join(dir, 'memory.max'), String(pages(limits.memoryBytes))))
       enforced.memoryBytes = limits.memoryBytes;
     // Swap would let the memory limit be exceeded.
     if (existsSync(join(dir, 'memory.swap.max'))) tryWrite(join(dir, 'memory.swap.max'), '0');
@@ -136,9 +140,9 @@ export function createCgroup(name: string, limits: Limits, root = '/sys/fs/cgrou
     if (Object.keys(dirs).length === 0) return null;
     const enforced: Limits = {};
     if (dirs.memory && limits.memoryBytes) {
-      if (setLimit(join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryBytes)))
+      if (setLimit(join(dirs.memory, 'memory.limit_in_bytes'), String(pages(limits.memoryBytes))))
         enforced.memoryBytes = limits.memoryBytes;
-      tryWrite(join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+      tryWrite(join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(pages(limits.memoryBytes)));
     }
     if (dirs.pids && limits.pids && setLimit(join(dirs.pids, 'pids.max'), String(limits.pids))) enforced.pids = limits.pids;
     if (dirs.cpu && limits.cpus) {
