@@ -47,6 +47,9 @@ date -u +%Y-%m-%dT%H:%M:%SZ > "$out/date.txt"
 
 echo "== base model"
 python3 "$here/make_base_model.py" --out "$PTB_MODEL_CACHE/ptb-smoke/qwen3-tiny-base" > "$out/base-model.txt" 2>&1
+# The sandbox runs as an unprivileged user: the model cache must be readable by others
+# (transformers writes weights with mode 0600).
+chmod -R a+rX "$PTB_MODEL_CACHE"
 
 echo "== job-started hook"
 PTB_WORK_DIR="$out/hook-work" PTB_MIN_FREE_DISK_GB=10 bash "$repo/actions/fleet/hooks/job-started.sh" > "$out/hook-started.txt" 2>&1

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decideEgress } from './egress/decide.ts';
 import type { EgressDenyRule } from './egress/policy.ts';
-import { readableBy, type SandboxUser } from './sandbox/identity.ts';
+import { type SandboxUser, unreadableBy } from './sandbox/identity.ts';
 import type { RuntimeKind } from './types.ts';
 
 /** The machine cannot run this cell (not the submission's fault): no result is written. */
@@ -188,7 +188,14 @@ export function gpuComputePids(index: number): number[] {
  * user, user namespaces for that user (bwrap), and every folder bound into the sandbox
  * readable by it. Each problem says how to fix it.
  */
-export function sandboxProblems(input: { user: SandboxUser | null; runtime: RuntimeKind; readable: string[] }): string[] {
+export function sandboxProblems(input: {
+  user: SandboxUser | null;
+  runtime: RuntimeKind;
+  /** Folders whose every file the sandbox reads (the base model, the evaluator, its data). */
+  readable: string[];
+  /** Large folders checked at their top only (toolchains, the evaluation environment, caches). */
+  reachable?: string[];
+}): string[] {
   const problems: string[] = [];
   if (process.getuid?.() === 0 && !input.user) problems.push('the sandbox would run as host root: set PTB_SANDBOX_UID');
   if (!hasCommand('setpriv')) problems.push('`setpriv` (util-linux) is not installed: it drops the sandbox to its user');
@@ -204,10 +211,13 @@ export function sandboxProblems(input: { user: SandboxUser | null; runtime: Runt
         `bwrap cannot make a user namespace as uid ${input.user?.uid ?? process.getuid?.()}: ${probe.stderr.trim() || `exit ${probe.status}`} (enable unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu an AppArmor profile for bwrap)`,
       );
   }
-  for (const dir of input.readable)
-    if (!readableBy(input.user, dir))
+  const checks = [...input.readable.map((d) => [d, true] as const), ...(input.reachable ?? []).map((d) => [d, false] as const)];
+  for (const [dir, deep] of checks) {
+    const blocked = unreadableBy(input.user, dir, deep);
+    if (blocked)
       problems.push(
-        `the sandbox user (uid ${input.user?.uid ?? process.getuid?.()}) cannot read ${dir}: make it and every folder above it readable and searchable by others (chmod o+rx)`,
+        `the sandbox user (uid ${input.user?.uid ?? process.getuid?.()}) cannot read ${blocked}${blocked === dir ? '' : ` (under ${dir})`}: make it, what is under it and every folder above it readable by others (chmod -R o+rX, and o+x on the parents)`,
       );
+  }
   return problems;
 }

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   constants,
   copyFileSync,
@@ -58,7 +59,8 @@ export function snapshotTree(src: string, dest: string, limits: SnapshotLimits =
   }
   if (top.isSymbolicLink()) return { kind: 'not-a-directory', detail: `final_model is a link (to ${safeReadlink(src)})` };
   if (!top.isDirectory()) return { kind: 'not-a-directory', detail: 'final_model is not a directory' };
-  mkdirSync(dest, { recursive: true, mode: 0o755 });
+  mkdirSync(dest, { recursive: true });
+  chmodSync(dest, 0o755);
   const problems: SnapshotProblem[] = [];
   // At most 100 problems of each kind are listed (a bound reached is always listed).
   const perKind = new Map<SnapshotProblemKind, number>();
@@ -103,7 +105,8 @@ export function snapshotTree(src: string, dest: string, limits: SnapshotLimits =
           problem('too-deep', childRel, `deeper than ${limits.maxDepth} levels`);
           continue;
         }
-        mkdirSync(join(dest, childRel), { mode: 0o755 });
+        mkdirSync(join(dest, childRel));
+        chmodSync(join(dest, childRel), 0o755);
         stack.push({ rel: childRel, depth: depth + 1 });
         continue;
       }
@@ -150,6 +153,8 @@ function copyRegular(
     if (st.size > budget) return { ok: false, kind: 'too-large', detail: `the snapshot would exceed its byte limit` };
     // The descriptor's magic link names exactly the file opened above, whatever the path points to now.
     copyFileSync(`/proc/self/fd/${fd}`, to);
+    // Readable by the verification sandbox's user, whatever mode the agent gave it; never executable or setuid.
+    chmodSync(to, 0o644);
     return { ok: true, bytes: st.size };
   } catch (e) {
     return { ok: false, kind: 'unreadable', detail: errorText(e) };

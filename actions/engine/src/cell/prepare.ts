@@ -178,14 +178,11 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const sandboxIssues = sandboxProblems({
     user,
     runtime: req.runtime,
-    readable: [
-      baseModelDir,
-      ...(evaluatorDir ? [evaluatorDir] : []),
+    readable: [baseModelDir, ...(evaluatorDir ? [evaluatorDir] : []), ...(inspectOnHost ? [evalEnvironment.dataDir] : [])],
+    reachable: [
       ...(readOnlyCache ? [readOnlyCache] : []),
       ...tools.mounts.map((m) => m.host),
-      ...(inspectOnHost
-        ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), evalEnvironment.dataDir, ...evalEnvironment.pythonPath]
-        : []),
+      ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), ...evalEnvironment.pythonPath] : []),
     ],
   });
   if (sandboxIssues.length > 0) throw new PreflightError(sandboxIssues);

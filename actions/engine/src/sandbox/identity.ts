@@ -50,11 +50,31 @@ export function identityFiles(dir: string, user: SandboxUser | null): { passwd: 
   return { passwd, group };
 }
 
-/** Whether the sandbox user can read (and enter) a path the harness binds into the sandbox. */
-export function readableBy(user: SandboxUser | null, path: string): boolean {
-  if (!user) return spawnSync('test', ['-r', path], { stdio: 'ignore' }).status === 0;
-  const r = spawnSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', 'test', '-r', path], {
-    stdio: 'ignore',
-  });
-  return r.status === 0;
+/**
+ * The first path under `path` the sandbox user cannot read (or enter), or null when it can
+ * read all of it: a base model saved with mode 0600 would otherwise fail the agent, not the
+ * runner. Links are not followed. `deep: false` checks the path itself only (large toolchains).
+ */
+export function unreadableBy(user: SandboxUser | null, path: string, deep = true): string | null {
+  const find = [
+    'find',
+    path,
+    ...(deep ? [] : ['-maxdepth', '0']),
+    '(',
+    '!',
+    '-readable',
+    '-o',
+    '-type',
+    'd',
+    '!',
+    '-executable',
+    ')',
+    '-print',
+    '-quit',
+  ];
+  const argv = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', ...find] : find;
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  // find cannot even start (a parent the user may not enter): the path itself is out of reach.
+  if (r.status !== 0 && !r.stdout.trim()) return path;
+  return r.stdout.trim().split('\n')[0] || null;
 }
