@@ -165,6 +165,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
         }
       : null,
   });
+  mark('preflight-machine');
   // The evaluator resolves and its data are present offline, before any agent time is spent.
   if (inspectOnHost) {
     const problems = evaluatorPreflight(benchmark, baseModel.family, evalEnvironment);
@@ -178,14 +179,16 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const sandboxIssues = sandboxProblems({
     user,
     runtime: req.runtime,
-    readable: [baseModelDir, ...(evaluatorDir ? [evaluatorDir] : []), ...(inspectOnHost ? [evalEnvironment.dataDir] : [])],
+    readable: [baseModelDir, ...(evaluatorDir ? [evaluatorDir] : [])],
     reachable: [
+      ...(inspectOnHost ? [evalEnvironment.dataDir] : []),
       ...(readOnlyCache ? [readOnlyCache] : []),
       ...tools.mounts.map((m) => m.host),
       ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), ...evalEnvironment.pythonPath] : []),
     ],
   });
   if (sandboxIssues.length > 0) throw new PreflightError(sandboxIssues);
+  mark('preflight-sandbox');
 
   // Results and verdicts live outside anything the agent can reach; stale ones are removed first.
   const out = req.outDir;
@@ -277,6 +280,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       summary: 'limits not enforced on this machine (accepted by the operator): disk',
       evidence: ['PTB_UNENFORCED_LIMITS', ...(cell.scratchFs.problem ? [cell.scratchFs.problem] : [])],
     });
+  mark('workspace-filesystem');
   paths.workspace = join(cell.scratchFs.dir, 'workspace');
   req.onScratch?.(scratch, paths.workspace);
   for (const d of [paths.workspace, paths.harness]) mkdirSync(d, { recursive: true });
@@ -327,6 +331,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
         ...(env.PTB_EGRESS_UPSTREAM_CA ? { upstreamCa: env.PTB_EGRESS_UPSTREAM_CA } : {}),
       })
     : null;
+  mark('services-up');
   // The sockets are the sandbox's only ways out: its user (and nobody else) may connect.
   const sockets = [join(paths.sockets, 'llm.sock'), join(paths.sockets, 'eval.sock'), cell.services.egress?.socketPath];
   for (const socket of sockets) if (socket) shareWith(user, socket);
@@ -341,6 +346,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   // Everything the agent may write is its user's; the harness's own files stay the harness's.
   giveTo(user, paths.workspace);
   cell.stopWatchdogs = startWatchdogs(cell);
+  mark('limits-set');
 
   // The deadline counts from here: the agent starts next.
   cell.deadlineMs = Date.now() + budgetSeconds * 1000;

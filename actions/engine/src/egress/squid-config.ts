@@ -72,6 +72,8 @@ export function squidConfig(input: SquidConfigInput): string {
     'visible_hostname ptb-egress',
     'forwarded_for delete',
     'via off',
+    // No ICMP pinger helper: it is not needed and would outlive a killed squid.
+    'pinger_enable off',
     'shutdown_lifetime 0 seconds',
     ...(input.errorDirectory ? [`error_directory ${input.errorDirectory}`] : []),
     `external_acl_type ptb_egress ttl=60 negative_ttl=60 children-max=4 children-startup=1 children-idle=1 concurrency=64 queue-size=4096 ${format} ${helper.node} ${helper.script} ${helper.policy}`,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -16,19 +17,21 @@ from ptb_evals.fetch import MANIFEST
 
 def problems(benchmark: str, task: str, templates: list[str]) -> list[str]:
     out: list[str] = []
-    try:
-        importlib.import_module("inspect_ai")
-    except Exception as e:  # noqa: BLE001
-        out.append(f"inspect_ai does not import: {e}")
+    # Found, not imported: importing Inspect takes seconds, and this runs before every cell.
+    # A package that is found but fails to import is caught when the evaluator starts: a
+    # harness error then (retried), never the model's.
+    if importlib.util.find_spec("inspect_ai") is None:
+        out.append("inspect_ai is not installed in the evaluation environment")
         return out
     if task.startswith("inspect_evals/"):
-        module = f"inspect_evals.{task.split('/', 1)[1]}"
+        name = task.split("/", 1)[1]
         try:
-            mod = importlib.import_module(module)
-            if not hasattr(mod, task.split("/", 1)[1]):
-                out.append(f"{module} has no task {task.split('/', 1)[1]}")
+            found = importlib.util.find_spec(f"inspect_evals.{name}") is not None
         except Exception as e:  # noqa: BLE001
             out.append(f"the task {task} does not resolve: {e}")
+            found = True
+        if not found:
+            out.append(f"the task {task} does not resolve: inspect_evals has no module {name}")
     else:
         path = Path(task.split("@", 1)[0])
         if not path.is_file():
