@@ -14,12 +14,18 @@ export interface Io {
   ask?: (question: string) => Promise<string>;
 }
 
+/** What a command module exports; its name and summary live in the registry (main.ts). */
 export interface Command {
-  name: string;
-  summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
   run(args: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io: Io): Promise<number>;
+}
+
+/** One line of the registry: the command's module is imported only when that command runs. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<Command>;
 }
 
 export function parseCommandArgs(command: Command, argv: string[]) {

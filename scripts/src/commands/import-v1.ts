@@ -9,9 +9,7 @@ import { readPublishedData } from '../import-v1/published-data.ts';
 /** The copy of the published data kept in this repository, so the import is reproducible offline. */
 export const VENDORED_V1 = fileURLToPath(new URL('../../data/posttrainbench-v1/', import.meta.url));
 
-export const importV1: Command = {
-  name: 'import-v1',
-  summary: 'regenerate the published v1 results as submissions (imported)',
+export const command: Command = {
   usage: `Usage: ptb import-v1 [--from <folder>] [--check]
 
 Reads the published PostTrainBench v1 figures (website-data/*.csv, paper-plots-data/*.csv)

@@ -26,9 +26,7 @@ const FIELDS: Field[] = [
   { flag: 'description', question: 'One-paragraph description', required: true },
 ];
 
-export const newSubmission: Command = {
-  name: 'new',
-  summary: 'write a valid submissions/<id>/submission.yaml from flags or prompts',
+export const command: Command = {
   usage: `Usage: ptb new [--id <slug>] [--name <text>] [--scaffold <id>] [--scaffold-version <x.y.z>]
                [--model <id>] [--effort <level>] [--runs <n>] [--reprompt]
                [--contact-name <text>] [--github <user>] [--email <address>]
@@ -76,7 +74,7 @@ folder already exists.`,
       answers[f.flag] = v;
     }
     if (missing.length > 0) {
-      io.err(`missing: ${missing.join(', ')} (not a terminal, so nothing can be asked)\n\n${newSubmission.usage}`);
+      io.err(`missing: ${missing.join(', ')} (not a terminal, so nothing can be asked)\n\n${command.usage}`);
       return EXIT.usage;
     }
     const runs = Number(answers.runs);

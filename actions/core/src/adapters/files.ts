@@ -80,12 +80,20 @@ export function readSubmissionFolder(folder: string, root: string): SubmissionSo
 
 /** Every folder under `submissions/`, in a stable order. */
 export function readAllSubmissions(root: string): SubmissionSource[] {
+  return [...eachSubmission(root)];
+}
+
+/**
+ * The same, one folder at a time: a caller that checks and drops each (`ptb validate`) never
+ * holds every results file in memory at once.
+ */
+export function* eachSubmission(root: string): Generator<SubmissionSource> {
   const dir = join(root, 'submissions');
-  return readdirSync(dir, { withFileTypes: true })
+  const names = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort()
-    .map((name) => readSubmissionFolder(join(dir, name), root));
+    .sort();
+  for (const name of names) yield readSubmissionFolder(join(dir, name), root);
 }
 
 /**
@@ -93,37 +101,36 @@ export function readAllSubmissions(root: string): SubmissionSource[] {
  * with a submission.yaml is one submission, a file is a lone manifest.
  */
 export function readSourcesForPaths(paths: readonly string[], root: string, cwd = process.cwd()): SubmissionSource[] {
-  const sources = paths.flatMap((p): SubmissionSource[] => {
-    const full = resolve(cwd, p);
-    if (!existsSync(full)) {
-      return [{ manifest: null, folderPath: p, notFound: true, results: [], strayFiles: [] }];
-    }
-    if (statSync(full).isDirectory()) {
-      if (existsSync(join(full, 'submission.yaml'))) return [readSubmissionFolder(full, root)];
-      return readdirSync(full, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort()
-        .map((name) => readSubmissionFolder(join(full, name), root));
-    }
-    const lone = basename(full) === 'submission.yaml';
-    return [
-      {
-        manifest: read(full, root),
-        ...(lone ? { folderId: basename(dirname(full)) } : {}),
-        results: [],
-        strayFiles: [],
-      },
-    ];
-  });
+  return [...eachSourceForPaths(paths, root, cwd)];
+}
+
+/** The same, read one submission at a time. */
+export function* eachSourceForPaths(paths: readonly string[], root: string, cwd = process.cwd()): Generator<SubmissionSource> {
   // The same folder named twice (e.g. `submissions submissions/x`) is checked once.
   const seen = new Set<string>();
-  return sources.filter((s) => {
-    const key = s.manifest?.path ?? s.folderPath ?? '';
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const once = (key: string) => !seen.has(key) && Boolean(seen.add(key));
+  for (const p of paths) {
+    const full = resolve(cwd, p);
+    if (!existsSync(full)) {
+      if (once(p)) yield { manifest: null, folderPath: p, notFound: true, results: [], strayFiles: [] };
+      continue;
+    }
+    if (statSync(full).isDirectory()) {
+      const folders = existsSync(join(full, 'submission.yaml'))
+        ? [full]
+        : readdirSync(full, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name)
+            .sort()
+            .map((name) => join(full, name));
+      for (const folder of folders)
+        if (once(display(join(folder, 'submission.yaml'), root))) yield readSubmissionFolder(folder, root);
+      continue;
+    }
+    const lone = basename(full) === 'submission.yaml';
+    if (once(display(full, root)))
+      yield { manifest: read(full, root), ...(lone ? { folderId: basename(dirname(full)) } : {}), results: [], strayFiles: [] };
+  }
 }
 
 export function loadSubmissions(root: string): TreeCheck {

@@ -30,8 +30,21 @@ export interface TreeCheck {
   checked: number;
 }
 
+export interface ValidateOptions {
+  /**
+   * Keep the parsed results in `submissions` (default true). A pure check passes false, so a
+   * thousand submissions' results are checked and dropped one file at a time.
+   */
+  keepResults?: boolean;
+}
+
 /** Validates many submissions at once; one bad file never stops the others being checked. */
-export function validateSubmissions(sources: readonly SubmissionSource[], knownDefinitions: readonly string[]): TreeCheck {
+export function validateSubmissions(
+  sources: Iterable<SubmissionSource>,
+  knownDefinitions: readonly string[],
+  options: ValidateOptions = {},
+): TreeCheck {
+  const keepResults = options.keepResults ?? true;
   const diagnostics: Diagnostic[] = [];
   const submissions: Submission[] = [];
   const firstSeen = new Map<string, string>();
@@ -118,7 +131,7 @@ export function validateSubmissions(sources: readonly SubmissionSource[], knownD
       }
       const check = validateResultsText(decoded.text, file.path, manifest.id);
       diagnostics.push(...check.diagnostics);
-      if (check.results) results.push(check.results);
+      if (check.results && keepResults) results.push(check.results);
     }
     submissions.push({ manifest, results });
   }
