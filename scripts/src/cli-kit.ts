@@ -9,9 +9,15 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   cwd: string;
+  /** A person at a terminal can answer questions (stdin and stderr are terminals). */
   isTTY: boolean;
-  /** Reads one line of an answer, for interactive prompts; undefined when not interactive. */
-  ask?: (question: string) => Promise<string>;
+  /**
+   * Shows a question and reads one line of answer; resolves to undefined when the input has
+   * ended (Ctrl-D, or a script that ran out of lines). Absent when nothing can be asked.
+   */
+  ask?: (question: string) => Promise<string | undefined>;
+  /** Releases the terminal once the command is done. */
+  close?: () => void;
 }
 
 /** What a command module exports; its name and summary live in the registry (main.ts). */

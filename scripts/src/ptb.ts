@@ -1,3 +1,5 @@
 import { main, processIo } from './main.ts';
 
-process.exitCode = await main(process.argv.slice(2), processIo());
+const io = processIo();
+process.exitCode = await main(process.argv.slice(2), io);
+io.close?.();
