@@ -57,7 +57,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     return await command.run(args, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    // A setup problem (SetupError from @ptb/core/files: a data folder not found) says what to set.
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'SetupError')) {
       io.err(e.message);
       return EXIT.usage;
     }

@@ -96,6 +96,32 @@ describe('ptb (the real executable)', () => {
     expect(run(['frobnicate']).status).toBe(2);
   });
 
+  test('the single-file bundle without PTB_DEFINITIONS_DIR says which variable to set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-bundle-'));
+    try {
+      const bundle = join(dir, 'ptb.mjs');
+      const built = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/bundle-ptb.ts'), bundle], { encoding: 'utf8' });
+      expect(built.status, built.stderr).toBe(0);
+      const { PTB_DEFINITIONS_DIR: _, ...env } = process.env;
+      const bare = spawnSync(process.execPath, [bundle, 'validate'], { cwd: REPO_ROOT, encoding: 'utf8', env });
+      expect(bare.stderr).toMatch(
+        /^no benchmark definitions folder at .*: set PTB_DEFINITIONS_DIR to the repository's actions\/core\/definitions folder$/m,
+      );
+      expect(bare.stderr).not.toMatch(/ENOENT|\n\s+at /);
+      expect(bare.status).toBe(2);
+      const definitions = join(REPO_ROOT, 'actions/core/definitions');
+      const set = spawnSync(process.execPath, [bundle, 'validate'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...env, PTB_DEFINITIONS_DIR: definitions },
+      });
+      expect(set.stderr).toMatch(/^ok: /m);
+      expect(set.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a command loads only its own module: --help loads none, validate neither zod-heavy core parts nor the engine', () => {
     // Records every module file the process loads, through Node's own module hooks.
     const hook = `data:text/javascript,${encodeURIComponent(

@@ -13,7 +13,22 @@ import { validateSubmissions } from '../validation/submissions.ts';
  */
 export const DEFINITIONS_DIR = process.env.PTB_DEFINITIONS_DIR ?? fileURLToPath(new URL('../../definitions/', import.meta.url));
 
+/** The environment does not let ptb find its data: says which variable to set. */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+function requireDefinitionsDir(dir: string): void {
+  if (existsSync(dir)) return;
+  throw new SetupError(
+    process.env.PTB_DEFINITIONS_DIR
+      ? `PTB_DEFINITIONS_DIR is ${dir}, which does not exist; point it at the repository's actions/core/definitions folder`
+      : `no benchmark definitions folder at ${dir} (a single-file bundle such as dist/ptb.mjs has none beside it): set PTB_DEFINITIONS_DIR to the repository's actions/core/definitions folder`,
+  );
+}
+
 export function listDefinitionVersions(dir = DEFINITIONS_DIR): string[] {
+  requireDefinitionsDir(dir);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => f.slice(0, -'.yaml'.length))
