@@ -77,10 +77,9 @@ describe('ptb (the real executable)', () => {
   });
 
   test("starts under the Node that ran npm, handing over to the project's Node 24 when that one is older", () => {
-    // npm and npx say which Node runs them; otherwise the first node on PATH outside node_modules.
+    // The first node on PATH outside node_modules: the one a person has before `npm ci`.
     const outside = (process.env.PATH ?? '').split(':').filter((d) => d && !d.includes('node_modules'));
-    const systemNode =
-      process.env.npm_node_execpath ?? outside.map((d) => join(d, 'node')).find((p) => spawnSync(p, ['--version']).status === 0);
+    const systemNode = outside.map((d) => join(d, 'node')).find((p) => spawnSync(p, ['--version']).status === 0);
     expect(systemNode, 'no node outside node_modules on PATH').toBeDefined();
     const run = (args: string[]) =>
       spawnSync(systemNode as string, [join(bin, 'ptb'), ...args], {
