@@ -6,6 +6,8 @@ import {
   type Diagnostic,
   type DiagnosticCode,
   MAX_MANIFEST_BYTES,
+  parsePlainYaml,
+  parseYamlSource,
   type SubmissionSource,
   validateManifestBytes,
   validateSubmissions,
@@ -355,5 +357,93 @@ describe('ptb validate over the whole corpus', () => {
     const { code, err } = await validateCli([join(FIXTURES, VALID)]);
     expect(code).toBe(0);
     expect(err).toMatch(/^ok: 1 file/m);
+  });
+});
+
+describe('the fast read of plain YAML gives what the full parser gives', () => {
+  // Valid files take js-yaml and the schema; anything else goes to the full parser. Wherever
+  // the fast read gives a value, it must be the value the full parser gives.
+  const plain = (body: string) => `id: my-agent\n${body}`;
+  const crafted = [
+    ...['|', '|-', '|+', '>', '>-', '>+', '|2'].map((h) =>
+      plain(`description: ${h}\n  Line one\n   indented\n\n  Line two  \n\n\nruns: 3\n`),
+    ),
+    plain('description: one\n  two\n\n  three\nruns: 3\n'),
+    plain('description: "tab\\t \\u00e9 \\x41 \\"q\\" \\\\ \\n end"\nname: \'it\'\'s\'\n'),
+    plain('description: "folded\n  over lines"\n'),
+    ...[
+      '0x10',
+      '0o17',
+      '010',
+      '1e3',
+      '.5',
+      '-0',
+      '+1',
+      '1_000',
+      '0b11',
+      '.inf',
+      '-.INF',
+      '.nan',
+      '~',
+      'null',
+      'Null',
+      'NULL',
+      'True',
+      'TRUE',
+      'false',
+      'yes',
+      'no',
+      'on',
+      'off',
+      'y',
+      'n',
+      '2026-01-01',
+      '2026-01-01T10:00:00Z',
+      '12:30',
+      '1.0',
+      '1.',
+      '-.5e-3',
+      '0.1.2',
+      '01.5',
+      '"3"',
+      "'3'",
+    ].map((v) => plain(`runs: ${v}\n`)),
+    plain(
+      'agent: {scaffold: claude-code, version: "2.1.3", options: {a: 1, b: [x, y]}}\nlinks: [ {label: a, url: "https://a.b"} ]\n',
+    ),
+    plain('key with spaces: 1\n"quoted key": 2\nünïcode: 3\n# comment\nempty:\nlist:\n  - a\n  -\n  - - nested\n'),
+    plain('trailing: spaces   \r\ncrlf: yes\r\n'),
+    plain('description: a # not a comment? it is one\nurl: http://x.org/#frag\ncolon: a:b\n'),
+    // Keys are read like values and then become text.
+    plain('options:\n  1: a\n  true: b\n  1.50: c\n  0x10: d\n  -0: e\n  .nan: f\n  ~: g\n'),
+    plain('options: {null: 1, "": 2}\n'),
+    plain('- ~: 1\n'),
+    ...['"a: b"', 'a:b', '- x', '[a, "b", 3]', '{a: [1, {b: ~}]}', '"#x"', "'multi\n\n  line'", '>-\n  x\n\n  y'].map((v) =>
+      plain(`description: ${v}\n`),
+    ),
+  ];
+  const fixtures = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => readFileSync(join(FIXTURES, f), 'utf8'));
+  const repo = readAllSubmissions(REPO_ROOT).flatMap((s) => (s.manifest ? [new TextDecoder().decode(s.manifest.bytes)] : []));
+
+  test.each([...crafted, ...fixtures, ...repo].map((text, i) => [i, text] as const))('case %i', (_i, text) => {
+    const fast = parsePlainYaml(text);
+    const full = parseYamlSource(text, 'm.yaml');
+    if (fast === undefined) return; // the full parser decides alone
+    expect(full.ok, `the fast read accepted what the full parser refuses:\n${text}`).toBe(true);
+    if (full.ok) expect(fast).toEqual(full.parsed.value);
+  });
+
+  test('documents beyond plain YAML always take the full parser', () => {
+    for (const text of [
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      '%YAML 1.2\n---\na: 1\n',
+      'a:\n  <<: {b: 1}\n',
+      '? a\n: 1\n',
+      'a: 1\n---\nb: 2\n',
+    ])
+      expect(parsePlainYaml(text), text).toBeUndefined();
   });
 });

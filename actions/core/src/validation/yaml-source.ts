@@ -1,4 +1,16 @@
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
+import { FAILSAFE_SCHEMA, Type as JsYamlType, load as loadYaml } from 'js-yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  Schema,
+  type YAMLError,
+} from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 
 export const MAX_MANIFEST_BYTES = 64 * 1024;
@@ -57,6 +69,65 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
     i += len;
   }
   return i;
+}
+
+/**
+ * Anything beyond plain mappings, lists and scalars: anchors, aliases, tags, directives,
+ * merge keys, explicit keys, document markers, and null keys (which the two parsers name
+ * differently). Such a document takes the full parser.
+ */
+const NOT_PLAIN = /(?:^|[\s[{,])[&*!?]|^%|<<|^(?:---|\.\.\.)|(?:^[\s-]*|[{,]\s*)(?:~|null|Null|NULL)?\s*:(?:\s|$)/m;
+
+/** A scalar tag of the full parser's core schema: its pattern and how it reads a match. */
+interface CoreScalarTag {
+  tag: string;
+  test: RegExp;
+  resolve: (text: string, onError: (message: string) => void, options: { intAsBigInt: boolean }) => unknown;
+}
+
+/**
+ * js-yaml reading plain scalars by the full parser's own YAML 1.2 core rules (its tags'
+ * patterns and resolvers, in its order), so that `0b11`, `+0x10`, `-0` or `1e3` mean the same
+ * to both. js-yaml keeps one type per tag, so the int and float variants are joined.
+ */
+const SAME_SCALARS = (() => {
+  // The scalar tags that plain text resolves to (null, bool, int, float), in the schema's order.
+  const tags = new Schema({ schema: 'core' }).tags.filter(
+    (t) => t.default === true && t.test instanceof RegExp && !('collection' in t && t.collection),
+  ) as unknown as CoreScalarTag[];
+  const byTag = new Map<string, CoreScalarTag[]>();
+  for (const t of tags) byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), t]);
+  const read = (variants: CoreScalarTag[], text: string) => {
+    const variant = variants.find((v) => v.test.test(text));
+    const value = variant?.resolve(text, () => {}, { intAsBigInt: false });
+    return isScalar(value) ? value.value : value;
+  };
+  return FAILSAFE_SCHEMA.extend({
+    implicit: [...byTag].map(
+      ([tag, variants]) =>
+        new JsYamlType(tag, {
+          kind: 'scalar',
+          resolve: (text: string | null) => variants.some((v) => v.test.test(text ?? '')),
+          construct: (text: string | null) => read(variants, text ?? ''),
+        }),
+    ),
+  });
+})();
+
+/**
+ * The value of a plain YAML document, read by js-yaml with the core schema's scalars, several
+ * times faster than the full parser, or undefined when the document is not plain or not valid.
+ * Only for the common case of a valid file: a caller that finds a problem reads the file
+ * again with parseYamlSource, whose positions the diagnostics need. For plain documents both
+ * parsers give the same value (a test compares them over a corpus).
+ */
+export function parsePlainYaml(text: string): unknown {
+  if (NOT_PLAIN.test(text)) return undefined;
+  try {
+    return loadYaml(text, { schema: SAME_SCALARS });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses YAML keeping positions, so that schema errors can point at file:line:column. */
