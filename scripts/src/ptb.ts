@@ -1,4 +1,5 @@
-import { main, processIo } from './main.ts';
+import { main } from './main.ts';
+import { processIo } from './process-io.ts';
 
 const io = processIo();
 process.exitCode = await main(process.argv.slice(2), io);
