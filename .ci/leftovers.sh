@@ -2,13 +2,15 @@
 # Proves that the tests leave nothing behind outside the clone. .ci/run calls it twice:
 #   .ci/leftovers.sh record <state-dir>   before the tests: what is running, what is in the temp
 #                                         folders and in /dev/shm
-#   .ci/leftovers.sh check <state-dir> [private-tmp]
-#                                         after them: lists every process still running that
-#                                         was not before, every new entry in the temp folder and
-#                                         /dev/shm, and anything left in the tests' own temp
-#                                         folder; exits 1 when there is any.
-# On a machine others use at the same time, their new processes and files show up too: the
-# check is exact on a CI machine of its own.
+#   .ci/leftovers.sh check <state-dir> [private-tmp] [clone]
+#                                         after them: lists every process started since that
+#                                         still runs and is traced to the tests (their tag in
+#                                         its environment, or the clone or their temp folder in
+#                                         its working folder or command line), anything left in
+#                                         the tests' own temp folder, and every new entry in
+#                                         /tmp and /dev/shm; exits 1 when there is any.
+# On a machine others use at the same time, their new files in /tmp and /dev/shm show up too:
+# the check is exact on a CI machine of its own.
 set -uo pipefail
 export LC_ALL=C
 
@@ -16,7 +18,7 @@ mode=${1:-}
 state=${2:-}
 private_tmp=${3:-}
 if [[ -z "$mode" || -z "$state" ]]; then
-  echo "usage: $0 record|check <state-dir> [private-tmp]" >&2
+  echo "usage: $0 record|check <state-dir> [private-tmp] [clone]" >&2
   exit 2
 fi
 tmp_root=/tmp
@@ -51,50 +53,63 @@ record)
   entries /dev/shm >"$state/shm.before"
   ;;
 check)
+  clone=${4:-$PWD}
   [[ -f "$state/processes.before" ]] || {
     echo "leftovers: no record in $state (run '$0 record $state' before the tests)" >&2
     exit 2
   }
-  found=()
-  # Processes: new identities still running. Those that carry the test run's tag in their
-  # environment were certainly started by the tests.
+  ours=() others=() files=()
+  # A new process is the tests' when it carries their tag in its environment, or runs in, or
+  # names, the clone or the tests' temp folder. Other new processes are listed, not counted:
+  # a machine starts its own now and then (timers, updates).
+  traced() {
+    local pid=$1 args=$2 cwd
+    if [[ -n "${PTB_TEST_RUN:-}" ]] && cat "/proc/$pid/environ" 2>/dev/null | tr '\0' '\n' | grep -qx "PTB_TEST_RUN=$PTB_TEST_RUN"; then
+      return 0
+    fi
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
+    for place in "$clone" ${private_tmp:+"$private_tmp"}; do
+      [[ "$cwd" == "$place" || "$cwd" == "$place"/* || "$args" == *"$place"* ]] && return 0
+    done
+    return 1
+  }
   while IFS='|' read -r pid start args; do
     [[ -z "$pid" ]] && continue
-    key="$pid|$start"
-    if ! grep -qF -- "$key|" "$state/processes.before"; then
-      tag=""
-      if [[ -n "${PTB_TEST_RUN:-}" ]] && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "PTB_TEST_RUN=$PTB_TEST_RUN"; then
-        tag=" [started by the tests]"
-      fi
-      found+=("process $pid (since $start)$tag: ${args:0:200}")
-    fi
+    grep -qF -- "$pid|$start|" "$state/processes.before" && continue
+    [[ -d "/proc/$pid" ]] || continue
+    if traced "$pid" "$args"; then ours+=("process $pid (since $start): ${args:0:200}"); else others+=("process $pid (since $start): ${args:0:160}"); fi
   done < <(processes)
-  while read -r name; do
-    [[ -z "$name" ]] && continue
-    path="$tmp_root/$name"
-    [[ -n "$private_tmp" && "$path" == "$private_tmp" ]] && continue
-    found+=("$path ($(du -sh "$path" 2>/dev/null | cut -f1))")
-  done < <(comm -13 "$state/tmp.before" <(entries "$tmp_root"))
+  # Files: anything left in the tests' own temp folder, and anything new in /tmp (systemd's
+  # private temp folders of services aside) and /dev/shm: on a machine of its own, only the
+  # tests made those.
   if [[ -n "$private_tmp" ]]; then
     while read -r name; do
-      [[ -z "$name" ]] && continue
-      found+=("$private_tmp/$name ($(du -sh "$private_tmp/$name" 2>/dev/null | cut -f1))")
+      [[ -n "$name" ]] && files+=("$private_tmp/$name ($(du -sh "$private_tmp/$name" 2>/dev/null | cut -f1))")
     done < <(entries "$private_tmp")
   fi
   while read -r name; do
-    [[ -z "$name" ]] && continue
-    found+=("/dev/shm/$name")
+    [[ -z "$name" || "$name" == systemd-private-* ]] && continue
+    [[ -n "$private_tmp" && "$tmp_root/$name" == "$private_tmp" ]] && continue
+    files+=("$tmp_root/$name ($(du -sh "$tmp_root/$name" 2>/dev/null | cut -f1))")
+  done < <(comm -13 "$state/tmp.before" <(entries "$tmp_root"))
+  while read -r name; do
+    [[ -n "$name" ]] && files+=("/dev/shm/$name")
   done < <(comm -13 "$state/shm.before" <(entries /dev/shm))
-  if ((${#found[@]} == 0)); then
+  if ((${#others[@]} > 0)); then
+    echo "leftovers: new processes not traced to the tests (not counted):"
+    printf '  %s\n' "${others[@]}"
+  fi
+  count=$((${#ours[@]} + ${#files[@]}))
+  if ((count == 0)); then
     echo "leftovers: none (no process, temporary file or shared memory left outside the clone)"
     exit 0
   fi
-  echo "leftovers: the tests left ${#found[@]} thing(s) outside the clone:"
-  printf '  %s\n' "${found[@]}"
+  echo "leftovers: the tests left $count thing(s) outside the clone:"
+  printf '  %s\n' "${ours[@]}" "${files[@]}"
   exit 1
   ;;
 *)
-  echo "usage: $0 record|check <state-dir> [private-tmp]" >&2
+  echo "usage: $0 record|check <state-dir> [private-tmp] [clone]" >&2
   exit 2
   ;;
 esac
