@@ -1,16 +1,30 @@
-import { createInterface } from 'node:readline/promises';
-import { type Command, EXIT, type Io, parseCommandArgs, UsageError } from './cli-kit.ts';
-import { calibrate } from './commands/calibrate.ts';
-import { importV1 } from './commands/import-v1.ts';
-import { leaderboard } from './commands/leaderboard.ts';
-import { newSubmission } from './commands/new.ts';
-import { plan } from './commands/plan.ts';
-import { run } from './commands/run.ts';
-import { schemas } from './commands/schemas.ts';
-import { slurmRun } from './commands/slurm-run.ts';
-import { validate } from './commands/validate.ts';
+import type { Command, CommandEntry, Io } from './cli-kit.ts';
+import { EXIT, parseCommandArgs, UsageError } from './cli-kit.ts';
 
-export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas, plan, run, slurmRun, calibrate];
+/**
+ * Every command, one line each. Modules load only when their command runs, so `ptb --help`
+ * and `ptb validate` do not pay for the run engine, the Slurm backend or the v1 importer.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  entry('validate', 'check manifests and results (all of submissions/ by default)', () => import('./commands/validate.ts')),
+  entry('new', 'write a valid submissions/<id>/submission.yaml from flags or prompts', () => import('./commands/new.ts')),
+  entry('leaderboard', 'print the ranked leaderboard from submissions/', () => import('./commands/leaderboard.ts')),
+  entry('import-v1', 'regenerate the published v1 results as submissions (imported)', () => import('./commands/import-v1.ts')),
+  entry('schemas', 'export the JSON Schema files editors use for submission.yaml', () => import('./commands/schemas.ts')),
+  entry('plan', 'GPU-hours, cost and wall time on a fleet; queue simulation', () => import('./commands/plan.ts')),
+  entry('run', 'run one cell (agent x base model x benchmark) in a sandbox, verify it', () => import('./commands/run.ts')),
+  entry('slurm-run', 'hand one cell to Slurm: sbatch `ptb run` on one GPU, wait', () => import('./commands/slurm-run.ts')),
+  entry(
+    'calibrate',
+    'run the baseline agent on every cell of a definition and compare with the published zero-shot baselines',
+    () => import('./commands/calibrate.ts'),
+  ),
+];
+
+/** A registry line; the module's export is its `command`. */
+function entry(name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry {
+  return { name, summary, load: async () => (await load()).command };
+}
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -33,12 +47,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(topHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const found = COMMANDS.find((c) => c.name === name);
+  if (!found) {
     io.err(`unknown command "${name}"\n\n${topHelp()}`);
     return EXIT.usage;
   }
   try {
+    const command = await found.load();
     const args = parseCommandArgs(command, rest);
     if (args.values.help) {
       io.out(command.usage);
@@ -46,7 +61,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     return await command.run(args, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    // A setup problem (SetupError from @ptb/core/files: a data folder not found) says what to set.
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'SetupError')) {
       io.err(e.message);
       return EXIT.usage;
     }
@@ -54,22 +70,4 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (process.env.PTB_DEBUG) io.err(e instanceof Error ? (e.stack ?? '') : '');
     return EXIT.internal;
   }
-}
-
-export function processIo(): Io {
-  const isTTY = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return {
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
-    cwd: process.cwd(),
-    isTTY,
-    ask: async (q) => {
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
-      try {
-        return await rl.question(q);
-      } finally {
-        rl.close();
-      }
-    },
-  };
 }

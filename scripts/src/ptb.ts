@@ -1,4 +1,6 @@
-#!/usr/bin/env node
-import { main, processIo } from './main.ts';
+import { main } from './main.ts';
+import { processIo } from './process-io.ts';
 
-process.exitCode = await main(process.argv.slice(2), processIo());
+const io = processIo();
+process.exitCode = await main(process.argv.slice(2), io);
+io.close?.();

@@ -1,15 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Leaderboard } from '@ptb/core';
-import { describe, expect, test } from 'vitest';
-import { COMMANDS } from '../src/main.ts';
+import { afterAll, describe, expect, test } from 'vitest';
+import { COMMANDS, main } from '../src/main.ts';
 import { REPO_ROOT, runPtb } from './helpers.ts';
+import { inTerminal } from './terminal.ts';
 
-/** A throwaway repository: package.json and an empty submissions/ folder. */
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A throwaway repository: package.json and an empty submissions/ folder, removed after the tests. */
 function scratchRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ptb-repo-'));
+  scratchDirs.push(dir);
   writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
   mkdirSync(join(dir, 'submissions'));
   return dir;
@@ -67,6 +74,74 @@ describe('ptb (the real executable)', () => {
 
   test('unknown command exits 2', () => {
     expect(ptb(['frobnicate']).status).toBe(2);
+  });
+
+  test("starts under the Node that ran npm, handing over to the project's Node 24 when that one is older", () => {
+    // The first node on PATH outside node_modules: the one a person has before `npm ci`.
+    const outside = (process.env.PATH ?? '').split(':').filter((d) => d && !d.includes('node_modules'));
+    const systemNode = outside.map((d) => join(d, 'node')).find((p) => spawnSync(p, ['--version']).status === 0);
+    expect(systemNode, 'no node outside node_modules on PATH').toBeDefined();
+    const run = (args: string[]) =>
+      spawnSync(systemNode as string, [join(bin, 'ptb'), ...args], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: outside.join(':') },
+      });
+    const help = run(['--help']);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^Usage: ptb <command>/m);
+    expect(help.status).toBe(0);
+    expect(run(['validate']).stderr).toMatch(/^ok: \d+ file\(s\)/m);
+    expect(run(['frobnicate']).status).toBe(2);
+  });
+
+  test('the single-file bundle without PTB_DEFINITIONS_DIR says which variable to set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptb-bundle-'));
+    try {
+      const bundle = join(dir, 'ptb.mjs');
+      const built = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/bundle-ptb.ts'), bundle], { encoding: 'utf8' });
+      expect(built.status, built.stderr).toBe(0);
+      const { PTB_DEFINITIONS_DIR: _, ...env } = process.env;
+      const bare = spawnSync(process.execPath, [bundle, 'validate'], { cwd: REPO_ROOT, encoding: 'utf8', env });
+      expect(bare.stderr).toMatch(
+        /^no benchmark definitions folder at .*: set PTB_DEFINITIONS_DIR to the repository's actions\/core\/definitions folder$/m,
+      );
+      expect(bare.stderr).not.toMatch(/ENOENT|\n\s+at /);
+      expect(bare.status).toBe(2);
+      const definitions = join(REPO_ROOT, 'actions/core/definitions');
+      const set = spawnSync(process.execPath, [bundle, 'validate'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...env, PTB_DEFINITIONS_DIR: definitions },
+      });
+      expect(set.stderr).toMatch(/^ok: /m);
+      expect(set.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a command loads only its own module: --help loads none, validate neither zod-heavy core parts nor the engine', () => {
+    // Records every module file the process loads, through Node's own module hooks.
+    const hook = `data:text/javascript,${encodeURIComponent(
+      "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)))",
+    )}`;
+    const loaded = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['--import', hook, join(REPO_ROOT, 'scripts/bin/ptb.mjs'), ...args], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stderr.split('\nLOADED ').at(-1) ?? '[]') as string[]).map((u) =>
+        u.replace(/^file:\/\/.*?\/(actions|scripts|node_modules)\//, '$1/'),
+      );
+    };
+    const help = loaded(['--help']);
+    expect(help.filter((u) => u.includes('/commands/'))).toEqual([]);
+    expect(help.filter((u) => /zod|yaml|actions\//.test(u))).toEqual([]);
+    const validate = loaded(['validate']);
+    expect(validate.filter((u) => u.includes('/commands/'))).toEqual(['scripts/src/commands/validate.ts']);
+    expect(validate.filter((u) => /actions\/(engine|fleet)\/|core\/src\/(scoring|planning|json-schema)/.test(u))).toEqual([]);
   });
 });
 
@@ -169,32 +244,165 @@ describe('ptb new', () => {
     expect(r.err).toMatch(/missing: --name, --scaffold, --scaffold-version, --model, --contact-name, --description/);
   });
 
-  test('answers from prompts', async () => {
-    const dir = scratchRepo();
-    const answers = ['prompted-agent', 'Prompted', 'codex-cli', '0.80.0', 'gpt-5.4', 'high', '1', 'Bo', '', 'Asked.'];
+  /** Runs `ptb new` in-process with a terminal whose person gives `answers` in order. */
+  async function answering(answers: string[], args: string[] = ['--dry-run'], cwd = scratchRepo()) {
+    const asked: string[] = [];
     const out: string[] = [];
     const err: string[] = [];
-    const { main } = await import('../src/main.ts');
-    const code = await main(['new', '--dry-run'], {
+    const queue = [...answers];
+    const code = await main(['new', ...args], {
       out: (t) => out.push(t),
       err: (t) => err.push(t),
-      cwd: dir,
+      cwd,
       isTTY: true,
-      ask: async () => answers.shift() ?? '',
+      ask: async (q) => {
+        asked.push(q);
+        return queue.shift();
+      },
     });
-    expect(err.join('\n')).toBe('');
-    expect(code).toBe(0);
-    expect(out.join('\n')).toMatch(/scaffold: codex-cli[\s\S]*reasoningEffort: high[\s\S]*runs: 1/);
+    return { code, asked, out: out.join('\n'), err: err.join('\n'), left: queue };
+  }
+
+  test('answers from prompts', async () => {
+    const r = await answering(['prompted-agent', 'Prompted', 'codex-cli', '0.80.0', 'gpt-5.4', 'high', '1', 'Bo', '', 'Asked.']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/scaffold: codex-cli[\s\S]*reasoningEffort: high[\s\S]*runs: 1/);
   });
 
-  test('invalid values are reported and nothing is written', async () => {
+  test('an answer that does not fit is asked again with the reason; the other answers are kept', async () => {
+    const r = await answering([
+      ...['kept-agent', 'Kept', 'cursor', 'codex-cli', '^2.1', '2.1', '0.80.0', 'gpt-5.4', 'turbo', 'high', '9', ''],
+      ...['Bo', '@bo', 'bo', 'Asked twice.'],
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.left).toEqual([]);
+    const times = (q: RegExp) => r.asked.filter((a) => q.test(a)).length;
+    expect(times(/^Scaffold/)).toBe(2);
+    expect(times(/^Exact scaffold version/)).toBe(3);
+    expect(times(/^Reasoning effort/)).toBe(2);
+    expect(times(/^Runs/)).toBe(2);
+    expect(times(/^Your GitHub/)).toBe(2);
+    expect(times(/^Submission id|^Display name|^Model id|^Your name|^One-paragraph/)).toBe(5);
+    expect(r.err).toContain('not accepted: the text "cursor" is not allowed (expected one of "claude-code"');
+    expect(r.err).toContain('not accepted: the text "^2.1" is a version range, not one version');
+    expect(r.err).toContain('not accepted: the text "2.1" is not valid (expected an exact version such as "2.1.3"');
+    expect(r.err).toContain('not accepted: the text "turbo" is not allowed');
+    expect(r.err).toContain('not accepted: number 9 is too large (expected at most 5)');
+    expect(r.err).not.toMatch(/submission\.yaml|nothing written/);
+    for (const kept of ['id: kept-agent', 'displayName: Kept', 'scaffold: codex-cli', 'version: 0.80.0', 'model: gpt-5.4'])
+      expect(r.out).toContain(kept);
+    expect(r.out).toMatch(/reasoningEffort: high[\s\S]*runs: 3/);
+    expect(r.out).toMatch(/github: bo\n/);
+  });
+
+  test('an empty answer to a required question is asked again; an empty optional one is left out', async () => {
+    const r = await answering(['', 'empty-agent', '', '', 'Named', 'claude-code', '2.1.3', 'm', '', '', 'Ada', '', 'Said.']);
+    expect(r.code).toBe(0);
+    expect(r.err.match(/not accepted: an answer is required here/g)).toHaveLength(3);
+    expect(r.out).toMatch(/displayName: Named/);
+    expect(r.out).not.toMatch(/github:/);
+  });
+
+  test('a flag that does not fit is asked for again in a terminal', async () => {
+    const flags = NEW_FLAGS.map((f) => (f === '2.1.3' ? '^2' : f));
+    const r = await answering(['2.1.4', '', ''], [...flags, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.asked).toEqual([
+      'Exact scaffold version (e.g. 2.1.3): ',
+      'Reasoning effort (default, minimal, low, medium, high, xhigh, max) [default]: ',
+      'Runs (seeds), 1 to 5 [3]: ',
+    ]);
+    expect(r.out).toContain('version: 2.1.4');
+  });
+
+  test('an id that is already taken is asked again', async () => {
+    const dir = scratchRepo();
+    expect((await runPtb(['new', ...NEW_FLAGS], dir)).code).toBe(0);
+    const r = await answering(['other-agent', '', ''], NEW_FLAGS, dir);
+    expect(r.err).toContain('not accepted: submissions/my-agent/submission.yaml already exists; choose another id');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'submissions', 'other-agent', 'submission.yaml'))).toBe(true);
+  });
+
+  test('input that ends before every answer is given writes nothing', async () => {
+    const dir = scratchRepo();
+    const r = await answering(['ended-agent', 'Ended'], [], dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/input ended before every answer was given: nothing written/);
+    expect(existsSync(join(dir, 'submissions', 'ended-agent'))).toBe(false);
+  });
+
+  test('without a terminal, values that do not fit are named by their flag: nothing was written', async () => {
     const dir = scratchRepo();
     const flags = NEW_FLAGS.map((f) => (f === 'claude-code' ? 'cursor' : f === '2.1.3' ? '^2' : f));
     const r = await runPtb(['new', ...flags], dir);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/agent\.scaffold/);
-    expect(r.err).toMatch(/agent\.version/);
-    expect(r.err).toMatch(/nothing written/);
+    expect(r.err).toMatch(/^--scaffold "cursor": the text "cursor" is not allowed/m);
+    expect(r.err).toMatch(/^--scaffold-version "\^2": the text "\^2" is a version range, not one version/m);
+    expect(r.err).toMatch(/^nothing written/m);
+    expect(r.err).not.toMatch(/submission\.yaml/);
+    expect(existsSync(join(dir, 'submissions', 'my-agent'))).toBe(false);
+  });
+});
+
+describe('ptb new in a real terminal', () => {
+  const bin = join(REPO_ROOT, 'node_modules', '.bin');
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+  const enter = (text: string) => `${text}\r`;
+
+  test('asks again after an empty or refused answer, keeps the rest, and prints the manifest', async () => {
+    const session = await inTerminal(['ptb', 'new', '--dry-run'], {
+      cwd: scratchRepo(),
+      env,
+      steps: [
+        { when: /Submission id[^:]*: $/, type: enter('pty-agent') },
+        { when: /Display name: $/, type: enter('') },
+        { when: /an answer is required here\nDisplay name: $/, type: enter('Typed in') },
+        { when: /Scaffold[^:]*: $/, type: enter('claude-code') },
+        { when: /version \(e\.g\. 2\.1\.3\): $/, type: enter('2.1') },
+        {
+          when: /not accepted: the text "2\.1" is not valid[^\n]*\nExact scaffold version \(e\.g\. 2\.1\.3\): $/,
+          type: enter('2.1.3'),
+        },
+        { when: /Model id[^:]*: $/, type: enter('claude-opus-4-6') },
+        { when: /Reasoning effort[^:]*: $/, type: enter('turbo') },
+        { when: /"turbo" is not allowed[^\n]*\nReasoning effort[^:]*: $/, type: enter('high') },
+        { when: /Runs[^:]*: $/, type: enter('') },
+        { when: /Your name: $/, type: enter('Ada') },
+        { when: /GitHub[^:]*: $/, type: enter('') },
+        { when: /description: $/, type: enter('Typed in a terminal.') },
+      ],
+    });
+    expect(session.code, session.screen).toBe(0);
+    expect(session.screen).toMatch(
+      /id: pty-agent[\s\S]*displayName: Typed in[\s\S]*version: 2\.1\.3[\s\S]*reasoningEffort: high[\s\S]*runs: 3/,
+    );
+  });
+
+  test('Ctrl-C at a question stops with nothing written', async () => {
+    const dir = scratchRepo();
+    const session = await inTerminal(['ptb', 'new'], {
+      cwd: dir,
+      env,
+      steps: [
+        { when: /Submission id[^:]*: $/, type: enter('stopped-agent') },
+        { when: /Display name: $/, type: '\x03' },
+      ],
+    });
+    expect(session.code, session.screen).toBe(130);
+    expect(session.screen).toMatch(/cancelled: nothing written/);
+    expect(existsSync(join(dir, 'submissions', 'stopped-agent'))).toBe(false);
+  });
+
+  test('Ctrl-D at a question ends the input: nothing written, exit 2', async () => {
+    const session = await inTerminal(['ptb', 'new'], {
+      cwd: scratchRepo(),
+      env,
+      steps: [{ when: /Submission id[^:]*: $/, type: '\x04' }],
+    });
+    expect(session.code, session.screen).toBe(2);
+    expect(session.screen).toMatch(/input ended before every answer was given: nothing written/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,12 @@ export function buildSite(base: string, env: Record<string, string> = {}): strin
     });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   };
-  run('astro', ['build', '--outDir', outDir]);
-  run('pagefind', ['--site', outDir, '--output-subdir', 'pagefind']);
+  try {
+    run('astro', ['build', '--outDir', outDir]);
+    run('pagefind', ['--site', outDir, '--output-subdir', 'pagefind']);
+  } catch (e) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
   return outDir;
 }

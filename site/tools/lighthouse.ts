@@ -3,9 +3,9 @@
  * and SEO and the layout shift, and exits 1 when a score is under the bar (100).
  *   npm run lighthouse -w @ptb/site     (after npm run build -w @ptb/site)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
@@ -54,6 +54,14 @@ export async function lighthouseScores(url: string): Promise<LighthouseResult> {
     };
   } finally {
     await chrome.kill();
+    // Killed, Chromium cannot remove the folder of its singleton socket, which it keeps in
+    // the temp folder and links from the profile: remove it here.
+    try {
+      const socketDir = dirname(readlinkSync(join(profile, 'SingletonSocket')));
+      if (/\/org\.chromium\.Chromium\.\w+$/.test(socketDir)) rmSync(socketDir, { recursive: true, force: true });
+    } catch {
+      // no singleton socket: nothing outside the profile
+    }
     rmSync(profile, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Serves the built site (site/dist) under its base path, gzip-compressed as GitHub Pages
  * does, for `npm start`, the browser tests and the size benchmark.
- *   node site/tools/serve.ts [--port 4321] [--base /]
+ *   node site/tools/serve.ts [--port 4321] [--base /] [--dir site/dist]
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -73,8 +73,11 @@ export function startServer(
     const stream = createReadStream(file);
     (gzip ? stream.pipe(createGzip({ level: 9 })) : stream).pipe(res);
   });
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
+    // A busy or forbidden port is an 'error' event, not an exception: without this it would crash.
+    server.once('error', fail);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', fail);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       done({ server, url: `http://127.0.0.1:${port}${base}` });
@@ -82,13 +85,47 @@ export function startServer(
   });
 }
 
+/** One line: what went wrong with the port and what to do about it; undefined for other errors. */
+export function portProblem(error: unknown, port: number): string | undefined {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE')
+    return `port ${port} is already in use (is another \`npm start\` still running?): stop it, or serve on another port: npm start -- --port ${port + 1}`;
+  if (code === 'EACCES')
+    return `port ${port} is not open to this user (ports below 1024 need root): serve on another port: npm start -- --port 4321`;
+  return undefined;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '4321' }, base: { type: 'string' } } });
+  const usage = 'usage: node site/tools/serve.ts [--port 4321] [--base /] [--dir site/dist]  (npm start -- --port <n>)';
+  let values: { port: string; base?: string; dir?: string };
+  try {
+    ({ values } = parseArgs({
+      options: { port: { type: 'string', default: '4321' }, base: { type: 'string' }, dir: { type: 'string' } },
+    }));
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}; ${usage}`);
+    process.exit(2);
+  }
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65535) {
+    console.error(
+      `--port ${values.port} is not a port number: give 1 to 65535 (0 picks a free one), e.g. npm start -- --port 4322`,
+    );
+    process.exit(2);
+  }
   const base = values.base ?? process.env.PTB_SITE_BASE ?? '/';
-  if (!existsSync(DIST)) {
-    console.error('site/dist does not exist: run `npm run build -w @ptb/site` first');
+  const dir = resolve(values.dir ?? DIST);
+  if (!existsSync(dir)) {
+    console.error(`${dir} does not exist: run \`npm run build -w @ptb/site\` first`);
     process.exit(1);
   }
-  const { url } = await startServer({ base, port: Number(values.port) });
-  console.log(`PostTrainBench leaderboard: ${url}  (Ctrl-C to stop)`);
+  try {
+    const { url } = await startServer({ dir, base, port });
+    console.log(`PostTrainBench leaderboard: ${url}  (Ctrl-C to stop)`);
+  } catch (e) {
+    const problem = portProblem(e, port);
+    if (!problem) throw e;
+    console.error(problem);
+    process.exit(1);
+  }
 }

@@ -6,6 +6,8 @@ import {
   type Diagnostic,
   type DiagnosticCode,
   MAX_MANIFEST_BYTES,
+  parsePlainYaml,
+  parseYamlSource,
   type SubmissionSource,
   validateManifestBytes,
   validateSubmissions,
@@ -62,6 +64,23 @@ function expectActionable(d: Diagnostic): void {
     expect(text, JSON.stringify(d)).not.toContain('[object');
     expect(text, JSON.stringify(d)).not.toMatch(/\bundefined\b/);
   }
+  // What is wrong, what was expected and the fix each say something new: no part repeats another.
+  const parts = [d.message, d.expected ?? '', d.hint ?? ''];
+  for (let i = 0; i < parts.length; i++)
+    for (let j = i + 1; j < parts.length; j++)
+      expect(longestSharedRun(parts[i] ?? '', parts[j] ?? ''), `repeats itself: ${JSON.stringify(d)}`).toBeLessThan(24);
+}
+
+/** Length of the longest stretch of text two strings share. */
+function longestSharedRun(a: string, b: string): number {
+  let best = 0;
+  const row = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++)
+    for (let j = b.length; j >= 1; j--) {
+      row[j] = a[i - 1] === b[j - 1] ? (row[j - 1] ?? 0) + 1 : 0;
+      best = Math.max(best, row[j] ?? 0);
+    }
+  return best;
 }
 
 describe('the corpus', () => {
@@ -119,6 +138,71 @@ describe('hints for typos', () => {
 
   test('an unknown key with no near match says to remove it', () => {
     expect(check('10-unknown-top-key.yaml')[0]?.hint).toMatch(/remove it/);
+  });
+});
+
+describe('what is wrong, where, and the fix', () => {
+  const withVersion = (v: string) => VALID_TEXT.replace('version: 2.1.3', `version: ${v}`);
+  const diagnose = (text: string) => validateManifestBytes(new TextEncoder().encode(text), 'm.yaml').diagnostics;
+
+  test('a version YAML reads as a number says to quote it, as written', () => {
+    for (const [written, kind] of [
+      ['2.1', 'a number'],
+      ['2.10', 'a number'],
+      ['true', 'true/false'],
+    ]) {
+      const [d, ...rest] = diagnose(withVersion(written ?? ''));
+      expect(rest).toEqual([]);
+      expect(d).toMatchObject({ code: 'wrong-type', line: 11, column: 12, field: 'agent.version' });
+      expect(d?.message).toBe(`${written} is read as ${kind}, but this field is text`);
+      expect(d?.expected).toContain('an exact version such as "2.1.3"');
+      expect(d?.hint).toMatch(/^write it in quotes, e\.g\. version: "2\.1\.3"/);
+    }
+  });
+
+  test('a number where text is wanted, and quoting is all it takes: the quoted value is the fix', () => {
+    const [d] = check('05-displayname-number.yaml');
+    expect(d?.message).toBe('123 is read as a number, but this field is text');
+    expect(d?.hint).toMatch(/^put it in quotes: displayName: "123"/);
+  });
+
+  test('a version range is said once, with the pinned version as the fix', () => {
+    const [d, ...rest] = diagnose(withVersion('"^2.0.0"'));
+    expect(rest).toEqual([]);
+    expect(d?.message).toBe('the text "^2.0.0" is a version range, not one version');
+    expect(d?.expected).toBe('an exact version such as "2.1.3", not a range like "^2" or "latest"');
+    expect(d?.hint).toBe('pin the version you ran: version: "2.0.0"');
+  });
+
+  test('a key indented one space too far is reported on its own line, once', () => {
+    const diagnostics = check('42-indent-one-too-far.yaml');
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ line: 12, column: 4, code: 'yaml-syntax' });
+    expect(diagnostics[0]?.hint).toMatch(/^remove 1 space at the start of line 12/);
+  });
+
+  test('a key indented one space too little is reported on its own line too', () => {
+    const diagnostics = diagnose(VALID_TEXT.replace('  model: ', ' model: '));
+    expect(diagnostics[0]).toMatchObject({ line: 12, code: 'yaml-syntax' });
+  });
+
+  test('ptb validate prints it the same way: file:line:column, field, message, expected, hint', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ptb-messages-'));
+    try {
+      writeFileSync(join(root, 'package.json'), '{}\n');
+      mkdirSync(join(root, 'submissions', 'my-agent'), { recursive: true });
+      writeFileSync(join(root, 'submissions', 'my-agent', 'submission.yaml'), withVersion('2.1'));
+      const err: string[] = [];
+      const code = await main(['validate'], { out: () => {}, err: (t) => err.push(t), cwd: root, isTTY: false });
+      expect(code).toBe(1);
+      expect(err[0]).toBe(
+        'submissions/my-agent/submission.yaml:11:12: agent.version: 2.1 is read as a number, but this field is text ' +
+          '(expected text: an exact version such as "2.1.3", not a range like "^2" or "latest")\n' +
+          '    hint: write it in quotes, e.g. version: "2.1.3" (YAML reads an unquoted 2.1 as a number)',
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
@@ -273,5 +357,93 @@ describe('ptb validate over the whole corpus', () => {
     const { code, err } = await validateCli([join(FIXTURES, VALID)]);
     expect(code).toBe(0);
     expect(err).toMatch(/^ok: 1 file/m);
+  });
+});
+
+describe('the fast read of plain YAML gives what the full parser gives', () => {
+  // Valid files take js-yaml and the schema; anything else goes to the full parser. Wherever
+  // the fast read gives a value, it must be the value the full parser gives.
+  const plain = (body: string) => `id: my-agent\n${body}`;
+  const crafted = [
+    ...['|', '|-', '|+', '>', '>-', '>+', '|2'].map((h) =>
+      plain(`description: ${h}\n  Line one\n   indented\n\n  Line two  \n\n\nruns: 3\n`),
+    ),
+    plain('description: one\n  two\n\n  three\nruns: 3\n'),
+    plain('description: "tab\\t \\u00e9 \\x41 \\"q\\" \\\\ \\n end"\nname: \'it\'\'s\'\n'),
+    plain('description: "folded\n  over lines"\n'),
+    ...[
+      '0x10',
+      '0o17',
+      '010',
+      '1e3',
+      '.5',
+      '-0',
+      '+1',
+      '1_000',
+      '0b11',
+      '.inf',
+      '-.INF',
+      '.nan',
+      '~',
+      'null',
+      'Null',
+      'NULL',
+      'True',
+      'TRUE',
+      'false',
+      'yes',
+      'no',
+      'on',
+      'off',
+      'y',
+      'n',
+      '2026-01-01',
+      '2026-01-01T10:00:00Z',
+      '12:30',
+      '1.0',
+      '1.',
+      '-.5e-3',
+      '0.1.2',
+      '01.5',
+      '"3"',
+      "'3'",
+    ].map((v) => plain(`runs: ${v}\n`)),
+    plain(
+      'agent: {scaffold: claude-code, version: "2.1.3", options: {a: 1, b: [x, y]}}\nlinks: [ {label: a, url: "https://a.b"} ]\n',
+    ),
+    plain('key with spaces: 1\n"quoted key": 2\nünïcode: 3\n# comment\nempty:\nlist:\n  - a\n  -\n  - - nested\n'),
+    plain('trailing: spaces   \r\ncrlf: yes\r\n'),
+    plain('description: a # not a comment? it is one\nurl: http://x.org/#frag\ncolon: a:b\n'),
+    // Keys are read like values and then become text.
+    plain('options:\n  1: a\n  true: b\n  1.50: c\n  0x10: d\n  -0: e\n  .nan: f\n  ~: g\n'),
+    plain('options: {null: 1, "": 2}\n'),
+    plain('- ~: 1\n'),
+    ...['"a: b"', 'a:b', '- x', '[a, "b", 3]', '{a: [1, {b: ~}]}', '"#x"', "'multi\n\n  line'", '>-\n  x\n\n  y'].map((v) =>
+      plain(`description: ${v}\n`),
+    ),
+  ];
+  const fixtures = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => readFileSync(join(FIXTURES, f), 'utf8'));
+  const repo = readAllSubmissions(REPO_ROOT).flatMap((s) => (s.manifest ? [new TextDecoder().decode(s.manifest.bytes)] : []));
+
+  test.each([...crafted, ...fixtures, ...repo].map((text, i) => [i, text] as const))('case %i', (_i, text) => {
+    const fast = parsePlainYaml(text);
+    const full = parseYamlSource(text, 'm.yaml');
+    if (fast === undefined) return; // the full parser decides alone
+    expect(full.ok, `the fast read accepted what the full parser refuses:\n${text}`).toBe(true);
+    if (full.ok) expect(fast).toEqual(full.parsed.value);
+  });
+
+  test('documents beyond plain YAML always take the full parser', () => {
+    for (const text of [
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      '%YAML 1.2\n---\na: 1\n',
+      'a:\n  <<: {b: 1}\n',
+      '? a\n: 1\n',
+      'a: 1\n---\nb: 2\n',
+    ])
+      expect(parsePlainYaml(text), text).toBeUndefined();
   });
 });

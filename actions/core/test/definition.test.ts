@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLeaderboard, DefinitionError, parseDefinition, taskMatrix } from '@ptb/core';
@@ -63,7 +63,9 @@ describe('egress rules that do not fit the rest of the definition are refused', 
       parseDefinition(text, 'v1.yaml');
       return '';
     } catch (e) {
-      return (e as DefinitionError).diagnostics.map((d) => `${d.field ?? ''}: ${d.message}`).join('\n');
+      return (e as DefinitionError).diagnostics
+        .map((d) => `${d.field ?? ''}: ${d.message}${d.expected ? ` (expected ${d.expected})` : ''}`)
+        .join('\n');
     }
   };
 
@@ -92,7 +94,9 @@ describe('egress rules that do not fit the rest of the definition are refused', 
       /no test-set deny rule names benchmark "gpqamain"/,
     );
     expect(messages(withDeny((deny) => [...deny, { ...deny[2] }]))).toMatch(/duplicate deny rule id "aime2025-test-set"/);
-    expect(messages(withDeny((deny) => [...deny, { artefact: 'model', id: 'x', reason: 'r' }]))).toMatch(/must be a deny rule/);
+    expect(messages(withDeny((deny) => [...deny, { artefact: 'model', id: 'x', reason: 'r' }]))).toMatch(
+      /expected a deny rule: \{ pattern, reason \}/,
+    );
     expect(messages(withDeny((deny) => [...deny, { pattern: 'a b', reason: 'r' }]))).toMatch(/URL pattern/);
   });
 
@@ -109,32 +113,36 @@ describe('a new version is data only', () => {
     v2.status = 'draft';
     v2.benchmarks = v2.benchmarks.filter((b: { id: string }) => b.id !== 'healthbench');
     const dir = mkdtempSync(join(tmpdir(), 'ptb-defs-'));
-    writeFileSync(join(dir, 'v2.yaml'), stringify(v2));
-    const def = loadDefinition('v2', dir);
-    expect(listDefinitionVersions(dir)).toEqual(['v2']);
-    expect(Object.keys(def.weights.values)).not.toContain('healthbench');
-    expect(Object.values(def.weights.values).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    const v1 = loadDefinition('v1');
-    // Dropping one benchmark rescales the others by the same factor.
-    const ratio = (def.weights.values.gsm8k ?? 0) / (v1.weights.values.gsm8k ?? 1);
-    expect((def.weights.values.aime2025 ?? 0) / (v1.weights.values.aime2025 ?? 1)).toBeCloseTo(ratio, 12);
-    const board = buildLeaderboard(def, [
-      {
-        manifest: {
-          id: 'base-zero-shot',
-          displayName: 'Base',
-          kind: 'reference',
-          benchmarkVersion: 'v2',
-          description: 'd',
-          contact: { name: 'n' },
-          links: [],
-          hidden: false,
-          reference: { of: 'base-zero-shot' },
+    try {
+      writeFileSync(join(dir, 'v2.yaml'), stringify(v2));
+      const def = loadDefinition('v2', dir);
+      expect(listDefinitionVersions(dir)).toEqual(['v2']);
+      expect(Object.keys(def.weights.values)).not.toContain('healthbench');
+      expect(Object.values(def.weights.values).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      const v1 = loadDefinition('v1');
+      // Dropping one benchmark rescales the others by the same factor.
+      const ratio = (def.weights.values.gsm8k ?? 0) / (v1.weights.values.gsm8k ?? 1);
+      expect((def.weights.values.aime2025 ?? 0) / (v1.weights.values.aime2025 ?? 1)).toBeCloseTo(ratio, 12);
+      const board = buildLeaderboard(def, [
+        {
+          manifest: {
+            id: 'base-zero-shot',
+            displayName: 'Base',
+            kind: 'reference',
+            benchmarkVersion: 'v2',
+            description: 'd',
+            contact: { name: 'n' },
+            links: [],
+            hidden: false,
+            reference: { of: 'base-zero-shot' },
+          },
+          results: [],
         },
-        results: [],
-      },
-    ]);
-    expect(board.rows[0]?.cells).toHaveLength(24);
+      ]);
+      expect(board.rows[0]?.cells).toHaveLength(24);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

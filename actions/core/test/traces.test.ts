@@ -85,7 +85,7 @@ function source(traces: Record<string, string>, runs: RunResultsFile[] = [result
 }
 
 const check = (traces: Record<string, string>, runs?: RunResultsFile[]) =>
-  validateSubmissions([source(traces, runs)], ['v9'], () => def);
+  validateSubmissions([source(traces, runs)], ['v9'], { definitionOf: () => def });
 
 const only = (diagnostics: Diagnostic[]): Diagnostic => {
   expect(diagnostics).toHaveLength(1);
@@ -193,7 +193,7 @@ describe('the folder reader', () => {
       'submissions/my-agent/traces/run-1/b--beta.json',
       'submissions/my-agent/traces/run-1/deeper',
     ]);
-    const { traces, diagnostics } = validateSubmissions(readAllSubmissions(root), ['v9'], () => def);
+    const { traces, diagnostics } = validateSubmissions(readAllSubmissions(root), ['v9'], { definitionOf: () => def });
     expect(traces).toHaveLength(1);
     expect(diagnostics.map((d) => d.code)).toEqual(['unexpected-file', 'unexpected-file']);
   });

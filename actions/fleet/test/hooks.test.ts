@@ -4,7 +4,7 @@
  * GPU machine by the runner acceptance test (docs/runner-acceptance.md).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +12,16 @@ import { afterEach, describe, expect, test } from 'vitest';
 
 const HOOKS = fileURLToPath(new URL('../hooks/', import.meta.url));
 const children: ChildProcess[] = [];
+const folders: string[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A fake nvidia-smi that answers from files, so a test sets what the GPU reports. */
 function machine(gpu: { apps?: string; used?: string; count?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ptb-hook-'));
+  folders.push(dir);
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   writeFileSync(join(dir, 'apps'), gpu.apps ?? '');

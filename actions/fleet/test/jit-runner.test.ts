@@ -3,14 +3,14 @@
  * own answer against GitHub's official OpenAPI description; `run.sh` is a recorder.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { expect, test } from 'vitest';
+import { afterEach, expect, test } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('../baremetal/jit-runner.sh', import.meta.url));
 const api = JSON.parse(
@@ -25,8 +25,14 @@ const ajv = new Ajv({ strict: false, allErrors: true });
 const validateRequest = ajv.compile(op.requestBody.content['application/json'].schema);
 const validateResponse = ajv.compile(op.responses['201'].content['application/json'].schema);
 
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const clean of cleanups.splice(0)) clean();
+});
+
 test('registers one just-in-time runner and hands its config to run.sh', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ptb-jit-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'token'), 'ghs_test_token');
   writeFileSync(join(dir, 'run.sh'), `#!/bin/sh\necho "$@" > "${dir}/run-args"\n`);
   chmodSync(join(dir, 'run.sh'), 0o755);
@@ -58,6 +64,7 @@ test('registers one just-in-time runner and hands its config to run.sh', async (
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => server.close());
   const port = (server.address() as { port: number }).port;
   const code = await new Promise<number | null>((done) => {
     const p = spawn('bash', [SCRIPT], {

@@ -1,10 +1,10 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { jitConfigRequest, runnerGroupRequest } from '../src/github-runners.ts';
 import { checkManifest, checkScaleSetValues } from '../src/kubernetes.ts';
@@ -16,10 +16,22 @@ const VALUES = join(DIR, 'gpu-h100.values.yaml');
 // biome-ignore lint/suspicious/noExplicitAny: the edits reach into arbitrary parsed YAML
 type Values = Record<string, any>;
 
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A file in a fresh temporary folder, removed after the tests. */
+function tempFile(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ptb-k8s-'));
+  folders.push(dir);
+  return join(dir, name);
+}
+
 function variant(edit: (v: Values) => void): string {
   const v = parse(readFileSync(VALUES, 'utf8'));
   edit(v);
-  const file = join(mkdtempSync(join(tmpdir(), 'ptb-k8s-')), 'values.yaml');
+  const file = tempFile('values.yaml');
   writeFileSync(file, stringify(v));
   return file;
 }
@@ -109,7 +121,7 @@ describe('the checks catch what must not ship', () => {
   });
 
   test('a broken manifest is reported', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'ptb-k8s-')), 'pvc.yaml');
+    const file = tempFile('pvc.yaml');
     copyFileSync(join(DIR, 'model-cache.pvc.yaml'), file);
     writeFileSync(
       file,

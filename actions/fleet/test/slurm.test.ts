@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +10,7 @@ import { type SlurmCluster, startSlurm } from './slurm-cluster.ts';
 let cluster: SlurmCluster;
 beforeAll(async () => {
   cluster = await startSlurm();
-}, 60_000);
+}, 90_000);
 afterAll(async () => {
   await cluster?.stop();
 });
@@ -19,12 +18,12 @@ afterAll(async () => {
 const job = (over: Partial<SlurmJob>): SlurmJob => ({
   name: 'ptb-test',
   command: ['true'],
-  workdir: tmpdir(),
+  workdir: '/work',
   timeLimitMinutes: 5,
   gpus: 0,
   cpus: 1,
   memoryGB: 1,
-  logFile: join(tmpdir(), 'ptb-slurm-%j.log'),
+  logFile: '/work/ptb-slurm-%j.log',
   ...over,
 });
 
@@ -54,7 +53,7 @@ describe('batch script (data)', () => {
 
 describe('a real single-node Slurm', () => {
   test('runs a job to completion and its output lands where asked', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
+    const dir = cluster.tempDir('job-');
     const status = await runOnSlurm(
       slurmCli(cluster.env),
       job({
@@ -72,7 +71,7 @@ describe('a real single-node Slurm', () => {
   }, 60_000);
 
   test('a failing command is reported as FAILED with its exit code', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
+    const dir = cluster.tempDir('job-');
     const status = await runOnSlurm(
       slurmCli(cluster.env),
       job({ workdir: dir, logFile: join(dir, 'job.log'), command: ['sh', '-c', 'exit 3'] }),
@@ -84,7 +83,7 @@ describe('a real single-node Slurm', () => {
   }, 60_000);
 
   test('cancelling the workflow cancels the job and stops its process', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-job-'));
+    const dir = cluster.tempDir('job-');
     const controller = new AbortController();
     const states: string[] = [];
     const pending = runOnSlurm(
@@ -93,14 +92,15 @@ describe('a real single-node Slurm', () => {
       join(dir, 'job.sh'),
       { pollMs: 200, signal: controller.signal, onState: (s) => states.push(s.state) },
     );
-    for (let i = 0; i < 100 && !existsSync(join(dir, 'pid')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && !existsSync(join(dir, 'pid')); i++) await new Promise((r) => setTimeout(r, 100));
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
     controller.abort();
     const status = await pending;
     expect(status.state).toBe('CANCELLED');
     expect(states.length).toBeGreaterThan(0);
+    // Slurm sends TERM, then KILL after KillWait (5 s): give it all the time it needs.
     let alive = true;
-    for (let i = 0; i < 50 && alive; i++) {
+    for (let i = 0; i < 600 && alive; i++) {
       try {
         process.kill(pid, 0);
         await new Promise((r) => setTimeout(r, 100));
@@ -110,6 +110,39 @@ describe('a real single-node Slurm', () => {
     }
     expect(alive).toBe(false);
   }, 60_000);
+});
+
+describe('a machine without DNS', () => {
+  test('the test cluster runs a job with loopback only and a host name nothing resolves', async () => {
+    for (const [tool, pkg] of [
+      ['unshare', 'util-linux'],
+      ['ip', 'iproute2'],
+    ])
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+        throw new Error(`${tool} is missing: apt-get install ${pkg}`);
+    // A network namespace has nothing but loopback; a UTS namespace lets the host name be one
+    // that no /etc/hosts line and no DNS server knows.
+    const script = fileURLToPath(new URL('./slurm-offline.ts', import.meta.url));
+    const inside = `ip link set lo up && hostname ptb-no-dns-host && exec "${process.execPath}" "${script}"`;
+    const child = spawn('unshare', ['--net', '--uts', 'sh', '-c', inside], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      err += String(d);
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 100_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    expect(code, err).toBe(0);
+    expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({
+      state: 'COMPLETED',
+      exitCode: 0,
+      host: 'ptb-no-dns-host',
+    });
+  }, 120_000);
 });
 
 describe('ptb slurm-run: a cell handed to a real Slurm, the engine inside the job', () => {
@@ -134,7 +167,7 @@ describe('ptb slurm-run: a cell handed to a real Slurm, the engine inside the jo
     });
 
   function agentScript(body: string): string {
-    const dir = mkdtempSync(join(tmpdir(), 'ptb-slurm-agent-'));
+    const dir = cluster.tempDir('agent-');
     writeFileSync(join(dir, 'agent.sh'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     return join(dir, 'agent.sh');
   }
@@ -168,7 +201,7 @@ describe('ptb slurm-run: a cell handed to a real Slurm, the engine inside the jo
   ];
 
   test('the job runs `ptb run` in its sandbox and the result comes back', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'ptb-slurm-cell-'));
+    const out = cluster.tempDir('cell-');
     const script = agentScript(`cp /models/base/config.json /models/base/tokenizer.json final_model/
 printf '{"program": "sum"}' > final_model/model.json`);
     const r = await slurmRun(cellArgs(out, script, 30));
@@ -181,7 +214,7 @@ printf '{"program": "sum"}' > final_model/model.json`);
   }, 120_000);
 
   test('stopping the runner step cancels the job; no result is claimed', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'ptb-slurm-cell-'));
+    const out = cluster.tempDir('cell-');
     const r = await slurmRun(cellArgs(out, agentScript('sleep 120'), 300), 4000);
     expect(r.err).toMatch(/ended CANCELLED without writing/);
     expect(r.code).toBe(3);

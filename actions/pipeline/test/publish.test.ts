@@ -46,6 +46,8 @@ function cell(id: string, manifest: string, baseModel: string, benchmark: string
 async function clone(name: string): Promise<string> {
   const dir = join(tempDir(`clone-${name}`), 'repo');
   await simpleGit().clone(repo.remote, dir);
+  // Tests set the identity they commit with; they never rely on the machine's global git config.
+  await simpleGit(dir).addConfig('user.name', 'test').addConfig('user.email', 'test@example.org');
   return dir;
 }
 

@@ -43,9 +43,7 @@ export function compare(
   return { baseModel, benchmark, published, measured, tolerance: tol, ok, detail };
 }
 
-export const calibrate: Command = {
-  name: 'calibrate',
-  summary: 'run the baseline agent on every cell of a definition and compare with the published zero-shot baselines',
+export const command: Command = {
   usage: `Usage: ptb calibrate [--definition v1] [--runtime bwrap|docker|apptainer] [--out <dir>]
                      [--submission <dir>] [--base-model <HF id>] [--benchmark <id>] [--model-cache <dir>]
 

@@ -26,9 +26,7 @@ function staleImports(root: string, written: ReadonlySet<string>): string[] {
     .sort();
 }
 
-export const importV1: Command = {
-  name: 'import-v1',
-  summary: 'regenerate the published v1 results as submissions (imported)',
+export const command: Command = {
   usage: `Usage: ptb import-v1 [--from <folder>] [--check]
 
 Reads the published PostTrainBench v1 figures (website-data/*.csv, paper-plots-data/*.csv)

@@ -78,9 +78,7 @@ function renderCsv(board: Leaderboard): string {
   return [header, ...rows].map(csvLine).join('\n');
 }
 
-export const leaderboard: Command = {
-  name: 'leaderboard',
-  summary: 'print the ranked leaderboard from submissions/',
+export const command: Command = {
   usage: `Usage: ptb leaderboard [--model <base model>] [--json | --csv] [--all] [--definition v1]
 
 Scores every submission under submissions/ with the benchmark definition and prints the

@@ -20,9 +20,7 @@ function numberList(text: string, flag: string): number[] {
   return values;
 }
 
-export const plan: Command = {
-  name: 'plan',
-  summary: 'GPU-hours, cost and wall time of submissions on a fleet; queue simulation',
+export const command: Command = {
   usage: `Usage: ptb plan [submission folders...] [--gpus 8,64,256] [--price <per GPU-hour>]
                 [--runs <n>] [--overhead-minutes <m>] [--definition v1] [--json]
        ptb plan --simulate [--per-week <submissions>] [--count <n>] [--seed <n>] [--gpus ...]

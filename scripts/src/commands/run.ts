@@ -21,9 +21,7 @@ export const CELL_OPTIONS = {
   'model-cache': { type: 'string' },
 } as const satisfies Command['options'];
 
-export const run: Command = {
-  name: 'run',
-  summary: 'run one cell (agent x base model x benchmark) in a sandbox and verify the result',
+export const command: Command = {
   usage: `Usage: ptb run --submission <submissions/<id>> --base-model <HF id> --benchmark <id> --seed <n>
                [--definition v1] [--runtime bwrap|docker|apptainer] [--out <dir>]
                [--budget-seconds <n>] [--agent baseline|script:<path>] [--model-cache <dir>]
@@ -53,7 +51,7 @@ Exit codes: 0 a result was written (even a missing, broken or flagged cell), 1 i
   async run({ values }, io) {
     const need = (name: string): string => {
       const v = values[name];
-      if (typeof v !== 'string' || v === '') throw new UsageError(`missing --${name}\n\n${run.usage}`);
+      if (typeof v !== 'string' || v === '') throw new UsageError(`missing --${name}\n\n${command.usage}`);
       return v;
     };
     const submissionDir = resolve(io.cwd, need('submission'));

@@ -6,9 +6,7 @@ import { type Command, EXIT } from '../cli-kit.ts';
 
 export const SCHEMA_DIR = 'actions/core/schemas';
 
-export const schemas: Command = {
-  name: 'schemas',
-  summary: 'export the JSON Schema files editors use for submission.yaml and results',
+export const command: Command = {
   usage: `Usage: ptb schemas [--check]
 
 Writes JSON Schema files generated from the zod schemas to ${SCHEMA_DIR}/.

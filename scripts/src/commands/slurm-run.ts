@@ -24,9 +24,7 @@ const PASSED = [
   'model-cache',
 ] as const;
 
-export const slurmRun: Command = {
-  name: 'slurm-run',
-  summary: 'hand one cell to Slurm: sbatch `ptb run` with one GPU and the time limit, wait, collect',
+export const command: Command = {
   usage: `Usage: ptb slurm-run --submission <dir> --base-model <HF id> --benchmark <id> --seed <n> --out <dir>
                      [--definition v1] [--runtime bwrap|apptainer] [--budget-seconds <n>] [--agent ...]
                      [--model-cache <dir>] [--partition <p>] [--account <a>] [--gpus <n>]
@@ -49,7 +47,7 @@ Exit codes: 0 a result was written, 1 invalid input, 2 bad usage, 3 the job wrot
   },
   async run({ values }, io) {
     for (const required of ['submission', 'base-model', 'benchmark', 'seed', 'out'])
-      if (typeof values[required] !== 'string') throw new UsageError(`missing --${required}\n\n${slurmRun.usage}`);
+      if (typeof values[required] !== 'string') throw new UsageError(`missing --${required}\n\n${command.usage}`);
     const def = loadDefinition(String(values.definition));
     const out = resolve(io.cwd, String(values.out));
     mkdirSync(out, { recursive: true });

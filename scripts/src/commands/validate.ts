@@ -1,10 +1,8 @@
-import { formatDiagnostic, sortDiagnostics, validateSubmissions } from '@ptb/core';
-import { findRepoRoot, listDefinitionVersions, loadDefinition, readAllSubmissions, readSourcesForPaths } from '@ptb/core/files';
+import { eachSourceForPaths, eachSubmission, findRepoRoot, listDefinitionVersions, loadDefinition } from '@ptb/core/files';
+import { formatDiagnostic, sortDiagnostics, validateSubmissions } from '@ptb/core/validation';
 import { type Command, EXIT } from '../cli-kit.ts';
 
-export const validate: Command = {
-  name: 'validate',
-  summary: 'check submission manifests and results (all of submissions/ by default)',
+export const command: Command = {
   usage: `Usage: ptb validate [paths...] [--format text|json|github]
 
 Checks each submission.yaml (and the results next to it) against the schema and the
@@ -25,8 +23,20 @@ Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
       return EXIT.usage;
     }
     const root = findRepoRoot(io.cwd);
-    const sources = positionals.length > 0 ? readSourcesForPaths(positionals, root, io.cwd) : readAllSubmissions(root);
-    const { diagnostics, checked } = validateSubmissions(sources, listDefinitionVersions(), (v) => loadDefinition(v));
+    const definitions = listDefinitionVersions();
+    let submissions = 0;
+    function* counted() {
+      for (const source of positionals.length > 0 ? eachSourceForPaths(positionals, root, io.cwd) : eachSubmission(root)) {
+        submissions++;
+        yield source;
+      }
+    }
+    // Read, checked and dropped one submission at a time: memory stays flat however many there are.
+    // Traces are checked against their definition's base models and benchmarks, loaded only when a trace needs one.
+    const { diagnostics, checked } = validateSubmissions(counted(), definitions, {
+      keepResults: false,
+      definitionOf: (v) => loadDefinition(v),
+    });
     const sorted = sortDiagnostics(diagnostics);
     const problemFiles = new Set(sorted.map((d) => d.file)).size;
     if (format === 'json') {
@@ -40,7 +50,7 @@ Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
       for (const d of sorted) io.err(formatDiagnostic(d));
       io.err(
         sorted.length === 0
-          ? `ok: ${checked} file(s) in ${sources.length} submission(s) valid`
+          ? `ok: ${checked} file(s) in ${submissions} submission(s) valid`
           : `${sorted.length} problem(s) in ${problemFiles} file(s); ${checked} file(s) checked`,
       );
     }

@@ -13,7 +13,22 @@ import { validateSubmissions } from '../validation/submissions.ts';
  */
 export const DEFINITIONS_DIR = process.env.PTB_DEFINITIONS_DIR ?? fileURLToPath(new URL('../../definitions/', import.meta.url));
 
+/** The environment does not let ptb find its data: says which variable to set. */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+function requireDefinitionsDir(dir: string): void {
+  if (existsSync(dir)) return;
+  throw new SetupError(
+    process.env.PTB_DEFINITIONS_DIR
+      ? `PTB_DEFINITIONS_DIR is ${dir}, which does not exist; point it at the repository's actions/core/definitions folder`
+      : `no benchmark definitions folder at ${dir} (a single-file bundle such as dist/ptb.mjs has none beside it): set PTB_DEFINITIONS_DIR to the repository's actions/core/definitions folder`,
+  );
+}
+
 export function listDefinitionVersions(dir = DEFINITIONS_DIR): string[] {
+  requireDefinitionsDir(dir);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => f.slice(0, -'.yaml'.length))
@@ -105,12 +120,20 @@ export function readSubmissionFolder(folder: string, root: string): SubmissionSo
 
 /** Every folder under `submissions/`, in a stable order. */
 export function readAllSubmissions(root: string): SubmissionSource[] {
+  return [...eachSubmission(root)];
+}
+
+/**
+ * The same, one folder at a time: a caller that checks and drops each (`ptb validate`) never
+ * holds every results file in memory at once.
+ */
+export function* eachSubmission(root: string): Generator<SubmissionSource> {
   const dir = join(root, 'submissions');
-  return readdirSync(dir, { withFileTypes: true })
+  const names = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort()
-    .map((name) => readSubmissionFolder(join(dir, name), root));
+    .sort();
+  for (const name of names) yield readSubmissionFolder(join(dir, name), root);
 }
 
 /**
@@ -118,39 +141,40 @@ export function readAllSubmissions(root: string): SubmissionSource[] {
  * with a submission.yaml is one submission, a file is a lone manifest.
  */
 export function readSourcesForPaths(paths: readonly string[], root: string, cwd = process.cwd()): SubmissionSource[] {
-  const sources = paths.flatMap((p): SubmissionSource[] => {
-    const full = resolve(cwd, p);
-    if (!existsSync(full)) {
-      return [{ manifest: null, folderPath: p, notFound: true, results: [], strayFiles: [] }];
-    }
-    if (statSync(full).isDirectory()) {
-      if (existsSync(join(full, 'submission.yaml'))) return [readSubmissionFolder(full, root)];
-      return readdirSync(full, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name)
-        .sort()
-        .map((name) => readSubmissionFolder(join(full, name), root));
-    }
-    const lone = basename(full) === 'submission.yaml';
-    return [
-      {
-        manifest: read(full, root),
-        ...(lone ? { folderId: basename(dirname(full)) } : {}),
-        results: [],
-        strayFiles: [],
-      },
-    ];
-  });
+  return [...eachSourceForPaths(paths, root, cwd)];
+}
+
+/** The same, read one submission at a time. */
+export function* eachSourceForPaths(paths: readonly string[], root: string, cwd = process.cwd()): Generator<SubmissionSource> {
   // The same folder named twice (e.g. `submissions submissions/x`) is checked once.
   const seen = new Set<string>();
-  return sources.filter((s) => {
-    const key = s.manifest?.path ?? s.folderPath ?? '';
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const once = (key: string) => !seen.has(key) && Boolean(seen.add(key));
+  for (const p of paths) {
+    const full = resolve(cwd, p);
+    if (!existsSync(full)) {
+      if (once(p)) yield { manifest: null, folderPath: p, notFound: true, results: [], strayFiles: [] };
+      continue;
+    }
+    if (statSync(full).isDirectory()) {
+      const folders = existsSync(join(full, 'submission.yaml'))
+        ? [full]
+        : readdirSync(full, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name)
+            .sort()
+            .map((name) => join(full, name));
+      for (const folder of folders)
+        if (once(display(join(folder, 'submission.yaml'), root))) yield readSubmissionFolder(folder, root);
+      continue;
+    }
+    const lone = basename(full) === 'submission.yaml';
+    if (once(display(full, root)))
+      yield { manifest: read(full, root), ...(lone ? { folderId: basename(dirname(full)) } : {}), results: [], strayFiles: [] };
+  }
 }
 
 export function loadSubmissions(root: string): TreeCheck {
-  return validateSubmissions(readAllSubmissions(root), listDefinitionVersions(), (version) => loadDefinition(version));
+  return validateSubmissions(readAllSubmissions(root), listDefinitionVersions(), {
+    definitionOf: (version) => loadDefinition(version),
+  });
 }

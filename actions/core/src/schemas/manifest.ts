@@ -5,7 +5,7 @@ import { DefinitionVersion } from './definition.ts';
 
 /** An exact version, not a range: the run must be reproducible. */
 const ExactVersion = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, {
-  message: 'must be an exact version such as "2.1.3" (no ranges like "^2" or "latest")',
+  message: 'must be an exact version such as "2.1.3", not a range like "^2" or "latest"',
 });
 
 const ImportedFrom = z.strictObject({

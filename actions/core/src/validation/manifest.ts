@@ -1,7 +1,7 @@
 import { type Manifest, manifestSchemaFor } from '../schemas/manifest.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { issuesToDiagnostics } from './schema-issues.ts';
-import { decodeUtf8, MAX_MANIFEST_BYTES, parseYamlSource } from './yaml-source.ts';
+import { decodeUtf8, MAX_MANIFEST_BYTES, parsePlainYaml, parseYamlSource } from './yaml-source.ts';
 
 export interface ManifestCheck {
   manifest: Manifest | null;
@@ -38,6 +38,14 @@ export function validateManifestBytes(bytes: Uint8Array, file: string, folderId?
   const text = decoded.text.replace(/^\uFEFF/, '');
   if (text.trim() === '' || text.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#')))
     return fail(whole(file, 'file-empty', 'file is empty', 'run `npx ptb new` to write a complete manifest', 'a YAML mapping'));
+  // Nearly every file is valid: a fast read and the schema say so; a problem sends the file to
+  // the full parser below, which knows where each value sits.
+  const quick = parsePlainYaml(text);
+  if (quick !== null && typeof quick === 'object' && !Array.isArray(quick)) {
+    const result = manifestSchemaFor(quick).safeParse(quick);
+    if (result.success && (folderId === undefined || result.data.id === folderId))
+      return { manifest: result.data, diagnostics: [] };
+  }
   const parsed = parseYamlSource(text, file);
   if (!parsed.ok) return { manifest: null, diagnostics: parsed.diagnostics };
   const value = parsed.parsed.value;

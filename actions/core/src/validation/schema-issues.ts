@@ -145,6 +145,8 @@ function issueToDiagnostics(file: string, parsed: ParsedYaml, schema: z.ZodType,
             },
           ];
         }
+        if (issue.expected === 'string' && isBareScalar(actual))
+          return [{ ...base, ...parsed.locate(path), code: 'wrong-type', ...textWanted(schema, parsed, path, actual) }];
         return [
           {
             ...base,
@@ -153,11 +155,9 @@ function issueToDiagnostics(file: string, parsed: ParsedYaml, schema: z.ZodType,
             message: `found ${describeType(actual)}`,
             expected: wanted,
             hint:
-              issue.expected === 'string' && typeof actual !== 'string'
-                ? 'put the value in quotes to make it text'
-                : issue.expected === 'object' && Array.isArray(actual)
-                  ? 'write key: value lines instead of "- item" lines'
-                  : undefined,
+              issue.expected === 'object' && Array.isArray(actual)
+                ? 'write key: value lines instead of "- item" lines'
+                : undefined,
           },
         ];
       }
@@ -191,7 +191,9 @@ function issueToDiagnostics(file: string, parsed: ParsedYaml, schema: z.ZodType,
             },
           ];
         }
-        return [{ ...base, ...parsed.locate(path), code: 'invalid-value', ...explain(issue, actual) }];
+        if (issue.code === 'invalid_union' && isBareScalar(actual) && unionWantsText(issue))
+          return [{ ...base, ...parsed.locate(path), code: 'wrong-type', ...textWanted(schema, parsed, path, actual) }];
+        return [{ ...base, ...parsed.locate(path), code: 'invalid-value', ...explain(issue, actual, base.field) }];
       }
     }
   }
@@ -217,24 +219,28 @@ function wantedFor(issue: Issue): string | undefined {
   return undefined;
 }
 
-function explain(issue: Issue, actual: unknown): { message: string; expected?: string; hint?: string } {
+type Explanation = { message: string; expected?: string; hint?: string };
+
+/** Each part says something new: what is wrong, what was expected, how to fix it. */
+function explain(issue: Issue, actual: unknown, field: string): Explanation {
   const found = describeType(actual);
+  const advice = FIELD_ADVICE[field]?.(actual);
   switch (issue.code) {
     case 'too_small': {
       if (issue.origin === 'string' && Number(issue.minimum) <= 1)
         return { message: `${found} is empty`, expected: 'a non-empty text', hint: 'fill in a value' };
       const what = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
       const bound = `${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${what}`;
-      return { message: `${found} is too small`, expected: bound, hint: `use ${bound}` };
+      return { message: `${found} is too ${issue.origin === 'string' ? 'short' : 'small'}`, expected: bound };
     }
     case 'too_big': {
       const what = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
       const bound = `${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${what}`;
-      return { message: `${found} is too large`, expected: bound, hint: `use ${bound}` };
+      return { message: `${found} is too ${issue.origin === 'string' ? 'long' : 'large'}`, expected: bound };
     }
     case 'invalid_format': {
       const wanted = wantedFor(issue);
-      if (wanted) return { message: `${found} is not valid: ${issue.message}`, expected: wanted };
+      if (wanted) return { message: advice?.message ?? `${found} is not valid`, expected: wanted, hint: advice?.hint };
       const byFormat: Record<string, [string, string]> = {
         email: ['an email address', 'write an address like name@example.org'],
         url: ['a full http(s) address', 'write an address like https://example.org/page'],
@@ -242,11 +248,12 @@ function explain(issue: Issue, actual: unknown): { message: string; expected?: s
         datetime: ['a time stamp such as 2026-03-09T12:00:00Z', 'use ISO 8601 in UTC'],
       };
       const [expected, hint] = byFormat[issue.format] ?? [`the ${issue.format} format`, 'check the value'];
-      return { message: `${found} is not ${expected.replace(/^a(n)? /, 'a$1 valid ')}`, expected, hint };
+      const noun = { email: 'email address', url: 'address', date: 'date', datetime: 'time stamp' }[issue.format as string];
+      return { message: noun ? `${found} is not a valid ${noun}` : `${found} is not valid`, expected, hint };
     }
     case 'invalid_union': {
       const wanted = wantedFor(issue);
-      if (wanted) return { message: `${found} is not valid: must be ${wanted}`, expected: wanted };
+      if (wanted) return { message: advice?.message ?? `${found} is not valid`, expected: wanted, hint: advice?.hint };
       return {
         message: `${found} is not allowed here`,
         expected: 'text, a number, or true/false',
@@ -256,19 +263,93 @@ function explain(issue: Issue, actual: unknown): { message: string; expected?: s
     default: {
       const wanted = wantedFor(issue);
       return {
-        message: `${found} is not valid: ${issue.message}`,
+        message: wanted ? `${found} is not valid` : `${found} is not valid: ${issue.message}`,
         ...(wanted ? { expected: wanted } : {}),
-        hint: customHint(issue) ?? hintFor(issue) ?? (wanted ? undefined : 'see the schema description of this field'),
+        hint: customHint(issue) ?? advice?.hint ?? (wanted ? undefined : 'see the schema description of this field'),
       };
     }
   }
 }
 
-function hintFor(issue: Issue): string | undefined {
-  if (issue.code === 'too_big' && issue.origin === 'number') return `use at most ${String(issue.maximum)}`;
-  if (issue.code === 'too_small' && issue.origin === 'number') return `use at least ${String(issue.minimum)}`;
-  if (issue.code === 'too_small' && issue.origin === 'string') return 'fill in a value';
-  if (issue.code === 'invalid_format' && issue.format === 'email') return 'write an address like name@example.org';
-  if (issue.code === 'invalid_format' && issue.format === 'url') return 'write a full https:// address';
-  return undefined;
+/** A number or true/false where YAML read an unquoted word the writer meant as text. */
+function isBareScalar(v: unknown): v is number | boolean {
+  return typeof v === 'number' || typeof v === 'boolean';
 }
+
+/** Every alternative of the union takes text (e.g. an exact version or the word "unknown"). */
+function unionWantsText(issue: Issue): boolean {
+  if (issue.code !== 'invalid_union') return false;
+  const alternatives = issue.errors;
+  return (
+    alternatives.length > 0 &&
+    alternatives.every((alt) =>
+      alt.some(
+        (i) =>
+          (i.code === 'invalid_type' && i.expected === 'string') ||
+          (i.code === 'invalid_value' && i.values.every((v) => typeof v === 'string')),
+      ),
+    )
+  );
+}
+
+/**
+ * `version: 2.1` is the number 2.1 to YAML. Says so, and gives the fix: the value in quotes,
+ * as written (`2.10` stays `2.10`), or the rule it must follow when quoting alone is not enough.
+ */
+function textWanted(schema: z.ZodType, parsed: ParsedYaml, path: readonly PropertyKey[], actual: number | boolean): Explanation {
+  const written = parsed.sourceAt(path) ?? String(actual);
+  const key = String(path.at(-1) ?? 'value');
+  const kind = typeof actual === 'number' ? 'a number' : 'true/false';
+  const quoted = schemaAt(schema, path)?.safeParse(written);
+  const rule = quoted && !quoted.success ? quoted.error.issues.map(wantedFor).find(Boolean) : undefined;
+  const example = rule ? /such as "([^"]+)"/.exec(rule)?.[1] : undefined;
+  return {
+    message: `${written} is read as ${kind}, but this field is text`,
+    expected: rule ? `text: ${rule}` : 'text in quotes',
+    hint:
+      rule && example
+        ? `write it in quotes, e.g. ${key}: "${example}" (YAML reads an unquoted ${written} as ${kind})`
+        : `put it in quotes: ${key}: "${written}" (YAML reads an unquoted ${written} as ${kind})`,
+  };
+}
+
+/** The schema of the field at `path`, through optional, default and object wrappers. */
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  let cur: unknown = schema;
+  const unwrap = (x: unknown): unknown => {
+    let c = x as { def?: { type?: string; innerType?: unknown; in?: unknown } };
+    for (let guard = 0; guard < 10 && c?.def; guard++) {
+      const t = c.def.type;
+      if (t === 'optional' || t === 'default' || t === 'nullable' || t === 'prefault') c = c.def.innerType as typeof c;
+      else if (t === 'pipe') c = c.def.in as typeof c;
+      else break;
+    }
+    return c;
+  };
+  for (const p of path) {
+    const obj = unwrap(cur) as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } };
+    if (obj?.def?.type === 'object' && typeof p === 'string') cur = obj.def.shape?.[p];
+    else if (obj?.def?.type === 'array' && typeof p === 'number') cur = obj.def.element;
+    else return undefined;
+  }
+  const found = unwrap(cur) as z.ZodType | undefined;
+  return typeof found?.safeParse === 'function' ? found : undefined;
+}
+
+/** Advice that needs to know what the field is for. */
+const FIELD_ADVICE: Record<string, (actual: unknown) => { message?: string; hint?: string } | undefined> = {
+  'agent.version': (actual) => {
+    if (typeof actual !== 'string') return undefined;
+    const pinned = actual.replace(/^\s*(?:[\^~]|[<>]=?|=)\s*v?/, '');
+    const isTag = /^\s*(?:latest|next|stable|beta|canary)\s*$/i.test(actual);
+    const isRange = isTag || /^\s*[\^~<>=*]|\.[x*](?:\.|$)|\|\||\s-\s/i.test(actual);
+    return isRange
+      ? {
+          message: `the text ${JSON.stringify(actual)} ${isTag ? 'is a tag that moves' : 'is a version range'}, not one version`,
+          hint: /^\d+\.\d+\.\d+$/.test(pinned)
+            ? `pin the version you ran: version: "${pinned}"`
+            : 'pin the exact version you ran, e.g. version: "2.1.3" (the scaffold\'s --version prints it)',
+        }
+      : { hint: 'write the exact version you ran, e.g. version: "2.1.3" (the scaffold\'s --version prints it)' };
+  },
+};

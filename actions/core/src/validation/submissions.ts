@@ -36,15 +36,24 @@ export interface TreeCheck {
   checked: number;
 }
 
-/**
- * Validates many submissions at once; one bad file never stops the others being checked.
- * With `definitionOf`, traces are also checked against the definition's base models and benchmarks.
- */
+export interface ValidateOptions {
+  /**
+   * Keep the parsed results in `submissions` (default true). A pure check passes false, so a
+   * thousand submissions' results are checked and dropped one file at a time.
+   */
+  keepResults?: boolean;
+  /** With it, traces are also checked against the definition's base models and benchmarks. */
+  definitionOf?: (version: string) => ResolvedDefinition;
+}
+
+/** Validates many submissions at once; one bad file never stops the others being checked. */
 export function validateSubmissions(
-  sources: readonly SubmissionSource[],
+  sources: Iterable<SubmissionSource>,
   knownDefinitions: readonly string[],
-  definitionOf?: (version: string) => ResolvedDefinition,
+  options: ValidateOptions = {},
 ): TreeCheck {
+  const keepResults = options.keepResults ?? true;
+  const definitionOf = options.definitionOf;
   const diagnostics: Diagnostic[] = [];
   const submissions: Submission[] = [];
   const traces: CellTrace[] = [];
@@ -132,6 +141,7 @@ export function validateSubmissions(
       }
       const check = validateResultsText(decoded.text, file.path, manifest.id);
       diagnostics.push(...check.diagnostics);
+      // Kept while this submission's traces are checked against them; dropped afterwards unless asked for.
       if (check.results) results.push(check.results);
     }
     if (source.traces && source.traces.length > 0) {
@@ -144,7 +154,7 @@ export function validateSubmissions(
       diagnostics.push(...traceCheck.diagnostics);
       traces.push(...traceCheck.traces);
     }
-    submissions.push({ manifest, results });
+    submissions.push({ manifest, results: keepResults ? results : [] });
   }
   return { submissions, traces, diagnostics, checked };
 }

@@ -1,4 +1,16 @@
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { FAILSAFE_SCHEMA, Type as JsYamlType, load as loadYaml } from 'js-yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  Schema,
+  type YAMLError,
+} from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 
 export const MAX_MANIFEST_BYTES = 64 * 1024;
@@ -12,6 +24,8 @@ export interface ParsedYaml {
   value: unknown;
   /** Where a field path sits in the text; the nearest existing ancestor when it is absent. */
   locate(path: readonly PropertyKey[], which?: 'key' | 'value'): Position;
+  /** The value at a path as written (`2.10`, not the number 2.1), when it is a scalar. */
+  sourceAt(path: readonly PropertyKey[]): string | undefined;
 }
 
 type Result = { ok: true; parsed: ParsedYaml } | { ok: false; diagnostics: Diagnostic[] };
@@ -57,26 +71,91 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   return i;
 }
 
+/**
+ * Anything beyond plain mappings, lists and scalars: anchors, aliases, tags, directives,
+ * merge keys, explicit keys, document markers, and null keys (which the two parsers name
+ * differently). Such a document takes the full parser.
+ */
+const NOT_PLAIN = /(?:^|[\s[{,])[&*!?]|^%|<<|^(?:---|\.\.\.)|(?:^[\s-]*|[{,]\s*)(?:~|null|Null|NULL)?\s*:(?:\s|$)/m;
+
+/** A scalar tag of the full parser's core schema: its pattern and how it reads a match. */
+interface CoreScalarTag {
+  tag: string;
+  test: RegExp;
+  resolve: (text: string, onError: (message: string) => void, options: { intAsBigInt: boolean }) => unknown;
+}
+
+/**
+ * js-yaml reading plain scalars by the full parser's own YAML 1.2 core rules (its tags'
+ * patterns and resolvers, in its order), so that `0b11`, `+0x10`, `-0` or `1e3` mean the same
+ * to both. js-yaml keeps one type per tag, so the int and float variants are joined.
+ */
+const SAME_SCALARS = (() => {
+  // The scalar tags that plain text resolves to (null, bool, int, float), in the schema's order.
+  const tags = new Schema({ schema: 'core' }).tags.filter(
+    (t) => t.default === true && t.test instanceof RegExp && !('collection' in t && t.collection),
+  ) as unknown as CoreScalarTag[];
+  const byTag = new Map<string, CoreScalarTag[]>();
+  for (const t of tags) byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), t]);
+  const read = (variants: CoreScalarTag[], text: string) => {
+    const variant = variants.find((v) => v.test.test(text));
+    const value = variant?.resolve(text, () => {}, { intAsBigInt: false });
+    return isScalar(value) ? value.value : value;
+  };
+  return FAILSAFE_SCHEMA.extend({
+    implicit: [...byTag].map(
+      ([tag, variants]) =>
+        new JsYamlType(tag, {
+          kind: 'scalar',
+          resolve: (text: string | null) => variants.some((v) => v.test.test(text ?? '')),
+          construct: (text: string | null) => read(variants, text ?? ''),
+        }),
+    ),
+  });
+})();
+
+/**
+ * The value of a plain YAML document, read by js-yaml with the core schema's scalars, several
+ * times faster than the full parser, or undefined when the document is not plain or not valid.
+ * Only for the common case of a valid file: a caller that finds a problem reads the file
+ * again with parseYamlSource, whose positions the diagnostics need. For plain documents both
+ * parsers give the same value (a test compares them over a corpus).
+ */
+export function parsePlainYaml(text: string): unknown {
+  if (NOT_PLAIN.test(text)) return undefined;
+  try {
+    return loadYaml(text, { schema: SAME_SCALARS });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses YAML keeping positions, so that schema errors can point at file:line:column. */
 export function parseYamlSource(text: string, file: string): Result {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    const indent = overIndentedLine(text, doc.errors, lineCounter);
+    const errors = indent ? doc.errors.filter((e) => !indent.replaces.includes(e)) : doc.errors;
     return {
       ok: false,
-      diagnostics: doc.errors.map((e) => {
-        const offset = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
-        const pos = lineCounter.linePos(Math.min(offset, Math.max(0, text.length - 1)));
-        return {
-          file,
-          line: pos.line,
-          column: pos.col,
-          field: '',
-          code: 'yaml-syntax' as const,
-          message: `YAML syntax error: ${firstLine(e.message)}`,
-          hint: /quote/.test(e.message) ? 'close the quote opened here, or remove it' : yamlHint(e.code),
-        };
-      }),
+      diagnostics: [
+        ...(indent ? [{ file, ...indent.diagnostic }] : []),
+        ...errors.map((e) => {
+          const offset =
+            e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? (unclosedQuoteOffset(text) ?? e.pos[0]) : e.pos[0];
+          const pos = lineCounter.linePos(Math.min(offset, Math.max(0, text.length - 1)));
+          return {
+            file,
+            line: pos.line,
+            column: pos.col,
+            field: '',
+            code: 'yaml-syntax' as const,
+            message: `YAML syntax error: ${firstLine(e.message)}`,
+            hint: /quote/.test(e.message) ? 'close the quote opened here, or remove it' : yamlHint(e.code, e.message),
+          };
+        }),
+      ],
     };
   }
   const at = (offset: number | undefined): Position => {
@@ -108,7 +187,54 @@ export function parseYamlSource(text: string, file: string): Result {
     parsed: {
       value,
       locate: (path, which = 'value') => at(offsetOf(doc, path, which)),
+      sourceAt: (path) => {
+        const node = doc.getIn(path as unknown[], true);
+        const range = isScalar(node) ? node.range : undefined;
+        return range ? text.slice(range[0], range[1]).trim() : undefined;
+      },
     },
+  };
+}
+
+/**
+ * A key indented deeper than the key above it, when that key already has a value:
+ *     version: 2.1.3
+ *      model: claude-opus-4-6
+ * YAML reports it on the line above, as "nested mappings are not allowed in compact mappings"
+ * and "implicit keys need to be on a single line". Said instead on the line that is wrong.
+ */
+function overIndentedLine(
+  text: string,
+  errors: readonly YAMLError[],
+  lineCounter: LineCounter,
+): { diagnostic: Omit<Diagnostic, 'file'>; replaces: YAMLError[] } | undefined {
+  const isCompact = (e: YAMLError) => e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY';
+  // Only when it is the first problem: after another one (a key indented too little) it is an echo.
+  const first = [...errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  if (!first || !isCompact(first)) return undefined;
+  const compact = errors.filter(isCompact);
+  const lines = text.split('\n');
+  const above = lineCounter.linePos(first.pos[0]).line; // 1-based: the key that has a value
+  const keyAbove = /^(\s*)(?:- )?([^\s#:][^:#]*?):\s+\S/.exec(lines[above - 1] ?? '');
+  if (!keyAbove) return undefined;
+  let below = above + 1;
+  while (below <= lines.length && /^\s*(?:#.*)?$/.test(lines[below - 1] ?? '')) below++;
+  const keyBelow = /^(\s*)([^\s#:][^:#]*?):(?:\s|$)/.exec(lines[below - 1] ?? '');
+  const indentAbove = (keyAbove[1] ?? '').length;
+  const indentBelow = (keyBelow?.[1] ?? '').length;
+  if (!keyBelow || indentBelow <= indentAbove) return undefined;
+  const extra = indentBelow - indentAbove;
+  return {
+    diagnostic: {
+      line: below,
+      column: indentBelow + 1,
+      field: '',
+      code: 'yaml-syntax',
+      message: `"${keyBelow[2]}:" is indented ${extra} space${extra === 1 ? '' : 's'} more than "${keyAbove[2]}:" on line ${above}`,
+      expected: `${indentAbove} space${indentAbove === 1 ? '' : 's'} before "${keyBelow[2]}:", like the key above it`,
+      hint: `remove ${extra} space${extra === 1 ? '' : 's'} at the start of line ${below}; indented deeper, it would belong to "${keyAbove[2]}", which already has a value`,
+    },
+    replaces: compact.filter((e) => lineCounter.linePos(e.pos[0]).line === above),
   };
 }
 
@@ -137,7 +263,9 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
-function yamlHint(code: string): string {
+function yamlHint(code: string, message: string): string {
+  if (code === 'BAD_SCALAR_START' || /^Block scalar header includes extra characters/.test(message))
+    return 'put the value in quotes: YAML gives > | @ ` % ! & * a meaning of their own at the start of a value';
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'each key may appear once in a mapping; remove or rename the repeated one';

@@ -7,11 +7,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
+import { afterAll } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const FAKE_PTB = join(dirname(fileURLToPath(import.meta.url)), 'fake-ptb.ts');
 
-export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ptb-${prefix}-`));
+const tempDirs: string[] = [];
+// Every folder a test file makes goes when that file's tests are done, passed or failed.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+export const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `ptb-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+};
 
 export interface TestRepo {
   /** A clone with `origin` pointing at the bare remote: what actions/checkout leaves behind. */

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// The `ptb` executable. The command line is TypeScript for Node 24 (the project's own Node,
+// installed by `npm ci` as the `node` dev dependency). Under Node 24 it runs in this process;
+// under an older Node (say a system Node 20 on PATH) it hands over to the project's Node 24.
+// Plain JavaScript that any Node since 14 parses, so the hand-over itself never fails.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const entry = join(here, '..', 'src', 'ptb.ts');
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major === 24) {
+  const cache = join(here, '..', '..', 'node_modules', '.cache', 'ptb');
+  const { enableCompileCache } = await import('node:module');
+  // Compiled code is cached inside the repository (never in the shared temp folder): a second
+  // start skips type stripping and parsing, about half the start-up time.
+  enableCompileCache(join(cache, 'compile'));
+  const { serveSingleFileDeps } = await import('./single-file-deps.mjs');
+  await serveSingleFileDeps(cache);
+  await import(entry);
+} else {
+  let projectNode;
+  try {
+    projectNode = join(dirname(createRequire(import.meta.url).resolve('node/package.json')), 'bin', 'node');
+  } catch {}
+  if (!projectNode || !existsSync(projectNode)) {
+    process.stderr.write(
+      `ptb needs Node 24 (this is Node ${process.versions.node}) and the project's own Node 24 is not installed: run \`npm ci\` in the repository, or use Node 24\n`,
+    );
+    process.exit(3);
+  }
+  const child = spawn(projectNode, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // A terminal's Ctrl-C reaches both processes; the child decides what it means. Signals sent
+  // to this process alone (a supervisor's SIGTERM) are passed on.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('error', (e) => {
+    process.stderr.write(`ptb: could not start ${projectNode}: ${e.message}\n`);
+    process.exit(3);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 3);
+  });
+}
