@@ -20,6 +20,7 @@ interface Pull {
   author: string;
   headSha: string;
   baseRef: string;
+  merged: boolean;
   /** Paths changed by the PR: content at head, or null when removed. */
   changes: Map<string, string | null>;
 }
@@ -53,7 +54,11 @@ export class GitHubStandIn {
   readonly trees = new Map<string, Map<string, string>>();
   readonly comments: Comment[] = [];
   readonly checkRuns: Json[] = [];
-  readonly workflowRuns: { id: number; title: string; status: string }[] = [];
+  readonly workflowRuns: { id: number; title: string; status: string; workflow?: string; inputs?: Record<string, string> }[] =
+    [];
+  /** workflow_dispatch calls; `runTitle` turns one into the run GitHub would create (its run-name). */
+  readonly dispatches: { workflow: string; ref: string; inputs: Record<string, string> }[] = [];
+  runTitle: (workflow: string, inputs: Record<string, string>) => string | null = () => null;
   readonly cancelled: number[] = [];
   /** Labels on each PR. */
   readonly labels = new Map<number, string[]>();
@@ -103,7 +108,7 @@ export class GitHubStandIn {
       else tree.set(p, c);
     }
     this.trees.set(headSha, tree);
-    this.pulls.set(number, { number, state: 'open', author, headSha, baseRef: 'main', changes: all });
+    this.pulls.set(number, { number, state: 'open', author, headSha, baseRef: 'main', merged: false, changes: all });
     return headSha;
   }
 
@@ -269,12 +274,21 @@ export class GitHubStandIn {
         this.checkRuns.push(run);
         return { status: 201, body: run };
       }
+      case 'actions/create-workflow-dispatch': {
+        const inputs = (body.inputs ?? {}) as Record<string, string>;
+        const workflow = String(p.workflow_id);
+        this.dispatches.push({ workflow, ref: String(body.ref), inputs });
+        const title = this.runTitle(workflow, inputs);
+        if (title !== null) this.workflowRuns.push({ id: this.nextId++, title, status: 'queued', workflow, inputs });
+        return { status: 204 };
+      }
       case 'actions/list-workflow-runs': {
         const ex = openApi().example<{ workflow_runs: Json[] }>('workflow-run-paginated');
         const template = ex.workflow_runs[0] as Json;
         const status = query.get('status');
         const runs = this.workflowRuns
           .filter((r) => !status || r.status === status)
+          .filter((r) => !r.workflow || r.workflow === p.workflow_id)
           .map((r) => ({ ...template, id: r.id, display_title: r.title, status: r.status, conclusion: null }));
         return { status: 200, body: { total_count: runs.length, workflow_runs: runs } };
       }
@@ -313,6 +327,7 @@ export class GitHubStandIn {
       ...ex,
       number: pull.number,
       state: pull.state,
+      merged: pull.merged,
       user: this.userJson(pull.author),
       // The official example's team lacks the 'type' its own schema requires.
       requested_teams: [],
