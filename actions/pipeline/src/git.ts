@@ -8,6 +8,23 @@ export interface GitAuth {
   token: string;
 }
 
+const PASSED_ENV = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'GIT_SSL_CAINFO',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+] as const;
+
 /**
  * simple-git for a folder, authenticated with `auth` through git's environment configuration
  * (never written to .git/config, never on a command line that `ps` shows). Any extra header a
@@ -22,8 +39,12 @@ export function gitFor(dir: string, auth?: GitAuth): SimpleGit {
     [`http.${server}/.extraheader`, ''],
     ['http.extraHeader', header],
   ];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  // What git needs to reach the server, nothing more (simple-git refuses variables such as EDITOR).
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
+  for (const k of PASSED_ENV) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
   env.GIT_CONFIG_COUNT = String(config.length);
   config.forEach(([k, v], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = k;
@@ -33,7 +54,11 @@ export function gitFor(dir: string, auth?: GitAuth): SimpleGit {
   const git = simpleGit({
     baseDir: dir,
     unsafe: { allowUnsafeConfigEnvCount: true } as { allowUnsafeCustomBinary?: boolean },
-    allowEnvironment: ['GIT_CONFIG_COUNT', ...config.flatMap((_c, i) => [`GIT_CONFIG_KEY_${i}`, `GIT_CONFIG_VALUE_${i}`])],
+    allowEnvironment: [
+      'GIT_TERMINAL_PROMPT',
+      'GIT_CONFIG_COUNT',
+      ...config.flatMap((_c, i) => [`GIT_CONFIG_KEY_${i}`, `GIT_CONFIG_VALUE_${i}`]),
+    ],
   } as Parameters<typeof simpleGit>[0] & object);
   return git.env(env);
 }
@@ -65,7 +90,10 @@ export interface CommitOutcome {
 
 export const BOT_AUTHOR = { name: 'ptb-bot', email: '41898282+github-actions[bot]@users.noreply.github.com' };
 
+// A push that lost a race is retried; one the server's rules refuse (a ruleset, a protected
+// branch, a hook) would be refused again, so it fails at once with the server's words.
 const isRejected = (e: unknown) =>
+  !/pre-receive hook declined|GH0\d\d|protected branch|rule violation/i.test(String(e)) &&
   /non-fast-forward|\[rejected\]|fetch first|failed to push|cannot lock ref|stale info/i.test(String(e));
 
 /**

@@ -163,7 +163,10 @@ async function drain(ptbFlags = '') {
         run.status = 'in_progress';
         const out = tempDir('out');
         const inputs = run.inputs ?? {};
-        const runner = new CliCellRunner({ command: [node, FAKE_PTB, ptbFlags].filter(Boolean), env: { PATH: process.env.PATH ?? '' } });
+        const runner = new CliCellRunner({
+          command: [node, FAKE_PTB, ptbFlags].filter(Boolean),
+          env: { PATH: process.env.PATH ?? '' },
+        });
         await runCellJob(
           ctx,
           {
@@ -188,7 +191,14 @@ async function drain(ptbFlags = '') {
     for (const [i, run] of wave.entries()) {
       const inputs = run.inputs ?? {};
       const { outcome } = await storeCell(
-        { approvalId: inputs.approval ?? '', cellId: inputs.cell ?? '', runId: run.id, runAttempt: 1, artifactDir: outs[i] ?? '', defaultBranch: 'main' },
+        {
+          approvalId: inputs.approval ?? '',
+          cellId: inputs.cell ?? '',
+          runId: run.id,
+          runAttempt: 1,
+          artifactDir: outs[i] ?? '',
+          defaultBranch: 'main',
+        },
         store,
       );
       if (outcome.status !== 'stored') failed.push(`${run.title}: ${outcome.reason}`);
@@ -213,7 +223,8 @@ function flowContext() {
 }
 
 const section = (name: string) =>
-  new RegExp(`<!-- ptb:section:${name} -->([\\s\\S]*?)<!-- ptb:end:${name} -->`).exec(gh.botComments(PR)[0]?.body ?? '')?.[1] ?? '';
+  new RegExp(`<!-- ptb:section:${name} -->([\\s\\S]*?)<!-- ptb:end:${name} -->`).exec(gh.botComments(PR)[0]?.body ?? '')?.[1] ??
+  '';
 const remote = () => simpleGit(repo.remote);
 const storedResults = async () =>
   (await remote().raw(['ls-tree', '-r', '--name-only', 'ptb-results', 'ada-agent/'])).split('\n').filter(Boolean);
@@ -265,8 +276,10 @@ describe('evaluate, through the workflows as GitHub runs them', { timeout: 300_0
     expect(gh.checkRuns.at(-1)).toMatchObject({ name: 'ptb / evaluate', conclusion: 'failure' });
   });
 
-  it("`ptb run` starts with a minimal environment: no token, no runner secret, no stray key; the provider keys from the secret", async () => {
-    const log = (await remote().raw(['ls-tree', '-r', '--name-only', 'ptb-results'])).split('\n').filter((n) => n.startsWith('queue/'));
+  it('`ptb run` starts with a minimal environment: no token, no runner secret, no stray key; the provider keys from the secret', async () => {
+    const log = (await remote().raw(['ls-tree', '-r', '--name-only', 'ptb-results']))
+      .split('\n')
+      .filter((n) => n.startsWith('queue/'));
     expect(log.length).toBeGreaterThan(0);
     // The cell job's env.json is in the artifact of any run.
     const run = gh.workflowRuns.find((r) => r.workflow === 'cell.yml' && r.status === 'completed');
@@ -302,7 +315,12 @@ describe('evaluate, through the workflows as GitHub runs them', { timeout: 300_0
     expect(run).toBeDefined();
     if (!run) return;
     run.status = 'completed';
-    const ev: EventInput = { name: 'workflow_dispatch', payload: dispatchEvent(run.inputs ?? {}), inputs: run.inputs ?? {}, runId: run.id };
+    const ev: EventInput = {
+      name: 'workflow_dispatch',
+      payload: dispatchEvent(run.inputs ?? {}),
+      inputs: run.inputs ?? {},
+      runId: run.id,
+    };
     // The GPU job of another cell's run left its folder behind; it is uploaded under this run's name.
     const other = gh.workflowRuns.find((r) => r.workflow === 'cell.yml' && r.id !== run.id && r.status === 'completed');
     const leftovers = join(artifacts.root, String(other?.id), `cell-${other?.id}-attempt-1`);
@@ -375,7 +393,12 @@ describe('evaluate, through the workflows as GitHub runs them', { timeout: 300_0
   });
 
   it('/ptb cancel cancels the queued cell runs of this PR only, and the approval starts nothing more', async () => {
-    gh.workflowRuns.push({ id: 9001, title: cellRunTitle(11, 'x/y/1', 'pr11-run1'), status: 'in_progress', workflow: 'cell.yml' });
+    gh.workflowRuns.push({
+      id: 9001,
+      title: cellRunTitle(11, 'x/y/1', 'pr11-run1'),
+      status: 'in_progress',
+      workflow: 'cell.yml',
+    });
     const byContributor = await comment('drive-by', '/ptb cancel', 'CONTRIBUTOR');
     expect(byContributor.approve.ran).toBe(false);
     const run = await comment('maintainer', '/ptb cancel');
@@ -421,6 +444,8 @@ describe('a result stored after the merge is published', { timeout: 120_000 }, (
     if (!run) return;
     const result = await cellRun(run);
     expect(result.store.result, result.store.actions[0]?.run.output).toBe('success');
-    expect(gh.dispatches.filter((d) => d.workflow === 'publish.yml')).toEqual([{ workflow: 'publish.yml', ref: 'main', inputs: {} }]);
+    expect(gh.dispatches.filter((d) => d.workflow === 'publish.yml')).toEqual([
+      { workflow: 'publish.yml', ref: 'main', inputs: {} },
+    ]);
   });
 });

@@ -47,7 +47,8 @@ describe('submission action (pull_request_target), end to end against the GitHub
     expect(comment?.body.startsWith(STICKY_MARKER)).toBe(true);
     expect(comment?.body).toContain('| cells | 84 = 3 seeds × 4 base models × 7 benchmarks |');
     expect(comment?.body).toContain('| GPU-hours | 840 |');
-    expect(comment?.body).toContain('`self-hosted`, `linux`, `x64`, `gpu-h100`');
+    expect(comment?.body).toContain('| runner labels | `gpu-h100` |');
+    expect(comment?.body).toContain(`    /ptb run ${head}`);
     // 84 cells on a fleet of 8: 11 waves of (10 h budget + 1 h overhead).
     expect(comment?.body).toContain('121 h (5.0 days): 11 waves of up to 8 cells on a fleet of 8');
     expect(run.summary).toContain('Run plan');

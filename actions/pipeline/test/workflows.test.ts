@@ -53,7 +53,8 @@ describe('workflow contract', () => {
 
   it('zizmor (the GitHub Actions security linter) finds nothing; every finding ignored is explained in the workflow', () => {
     const zizmor = join(REPO_ROOT, '.cache/tools/bin/zizmor');
-    if (!existsSync(zizmor)) throw new Error(`${zizmor} is missing: run .ci/install-tools.sh (it installs zizmor ${'1.32.0'} into .cache/)`);
+    if (!existsSync(zizmor))
+      throw new Error(`${zizmor} is missing: run .ci/install-tools.sh (it installs zizmor ${'1.32.0'} into .cache/)`);
     const run = spawnSync(zizmor, ['--offline', '--format', 'json', dir], { encoding: 'utf8' });
     expect(run.error).toBeUndefined();
     const findings = JSON.parse(run.stdout || '[]') as { ident: string; locations: { symbolic: { key: unknown } }[] }[];

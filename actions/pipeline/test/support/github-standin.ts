@@ -54,8 +54,7 @@ export class GitHubStandIn {
   readonly trees = new Map<string, Map<string, string>>();
   readonly comments: Comment[] = [];
   readonly checkRuns: Json[] = [];
-  readonly workflowRuns: { id: number; title: string; status: string; workflow?: string; inputs?: Record<string, string> }[] =
-    [];
+  readonly workflowRuns: { id: number; title: string; status: string; workflow?: string; inputs?: Record<string, string> }[] = [];
   /** workflow_dispatch calls; `runTitle` turns one into the run GitHub would create (its run-name). */
   readonly dispatches: { workflow: string; ref: string; inputs: Record<string, string> }[] = [];
   runTitle: (workflow: string, inputs: Record<string, string>) => string | null = () => null;

@@ -15,7 +15,8 @@ export class ArtifactStore {
   readonly root = tempDir('artifacts');
   upload(runId: number, name: string, path: string): void {
     const dest = join(this.root, String(runId), name);
-    if (existsSync(dest)) throw new Error(`an artifact named ${name} already exists in run ${runId} (upload-artifact refuses it)`);
+    if (existsSync(dest))
+      throw new Error(`an artifact named ${name} already exists in run ${runId} (upload-artifact refuses it)`);
     mkdirSync(dest, { recursive: true });
     if (existsSync(path)) cpSync(path, dest, { recursive: true });
   }
