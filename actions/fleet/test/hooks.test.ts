@@ -34,7 +34,7 @@ esac
 `,
   );
   chmodSync(join(bin, 'nvidia-smi'), 0o755);
-  const work = join(dir, 'work');
+  const work = join(dir, '_work');
   const cache = join(dir, 'models');
   mkdirSync(work);
   mkdirSync(cache);
