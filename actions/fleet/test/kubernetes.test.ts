@@ -20,7 +20,7 @@ const CHART_DIR = join(ROOT, `.cache/tools/charts/${CHART.name}-${CHART.version}
 for (const [what, path] of [
   ['helm', HELM],
   [`the ${CHART.name} chart ${CHART.version}`, join(CHART_DIR, 'Chart.yaml')],
-])
+] as const)
   if (!existsSync(path)) throw new Error(`${what} is missing at ${path}: run .ci/install-tools.sh`);
 const check = (file: string) => checkScaleSetValues(file, { helm: HELM, chartDir: CHART_DIR, hookFiles: HOOKS });
 
