@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { type Command, EXIT, type Io, parseCommandArgs, UsageError } from './cli-kit.ts';
+import { doctor } from './commands/doctor.ts';
 import { importV1 } from './commands/import-v1.ts';
 import { leaderboard } from './commands/leaderboard.ts';
 import { newSubmission } from './commands/new.ts';
@@ -9,7 +10,7 @@ import { schemas } from './commands/schemas.ts';
 import { slurmRun } from './commands/slurm-run.ts';
 import { validate } from './commands/validate.ts';
 
-export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas, plan, run, slurmRun];
+export const COMMANDS: Command[] = [validate, newSubmission, leaderboard, importV1, schemas, plan, run, slurmRun, doctor];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -178,7 +178,7 @@ describe("GitHub's runner APIs, checked against the official OpenAPI description
     expect(validate(committed), ajv.errorsText(validate.errors)).toBe(true);
     const generated = runnerGroupRequest('posttrainbench/leaderboard', 123);
     expect(validate(generated), ajv.errorsText(validate.errors)).toBe(true);
-    expect(generated.selected_workflows).toEqual(['posttrainbench/leaderboard/.github/workflows/evaluate.yml@refs/heads/main']);
+    expect(generated.selected_workflows).toEqual(['posttrainbench/leaderboard/.github/workflows/cell.yml@refs/heads/main']);
     expect(validate({ ...generated, visibility: 'everyone-please' })).toBe(false);
   });
 

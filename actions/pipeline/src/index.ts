@@ -15,6 +15,7 @@ export * from './plan.ts';
 export * from './publish-flow.ts';
 export * from './queue.ts';
 export * from './render.ts';
+export * from './repo-settings.ts';
 export * from './report-flow.ts';
 export * from './scope.ts';
 export * from './sticky.ts';

@@ -61,6 +61,23 @@ export class GitHubStandIn {
   readonly cancelled: number[] = [];
   /** Labels on each PR. */
   readonly labels = new Map<number, string[]>();
+  /** The repository's settings, as `ptb doctor` reads them. */
+  readonly settings = {
+    defaultBranch: 'main',
+    /** null: Pages not enabled (404). */
+    pages: null as null | { buildType: 'workflow' | 'legacy' },
+    /** Full ruleset objects (GitHub's shape: target, enforcement, conditions, rules, bypass_actors). */
+    rulesets: [] as Json[],
+    environments: new Map<
+      string,
+      { reviewers: string[]; preventSelfReview: boolean; branchPolicy: 'protected' | 'custom' | null; secrets: string[] }
+    >(),
+    variables: new Map<string, string>(),
+    workflowPermissions: { default_workflow_permissions: 'write', can_approve_pull_request_reviews: true },
+    repoLabels: new Set<string>(),
+    /** null: the token may not read the organisation's runner groups (403). */
+    runnerGroups: null as null | Json[],
+  };
   private readonly faults = new Map<string, Fault[]>();
   private nextId = 1000;
   private server: Server | undefined;
@@ -213,7 +230,7 @@ export class GitHubStandIn {
 
   private route(m: Match, query: URLSearchParams, body: Json): Reply {
     const p = m.params;
-    if (p.owner !== this.owner || p.repo !== this.repo) return this.notFound();
+    if ('org' in p ? p.org !== this.owner : p.owner !== this.owner || p.repo !== this.repo) return this.notFound();
     switch (m.route.operationId) {
       case 'pulls/get': {
         const pull = this.pulls.get(Number(p.pull_number));
@@ -306,6 +323,101 @@ export class GitHubStandIn {
         run.status = 'cancelled';
         this.cancelled.push(run.id);
         return { status: 202, body: {} };
+      }
+      case 'repos/get': {
+        const ex = openApi().example<Json>('full-repository-default-response');
+        // The official example lacks `language`, which its own schema requires (nullable).
+        return {
+          status: 200,
+          body: {
+            ...ex,
+            language: null,
+            source: { ...(ex.source as Json), language: null },
+            name: this.repo,
+            full_name: `${this.owner}/${this.repo}`,
+            default_branch: this.settings.defaultBranch,
+          },
+        };
+      }
+      case 'repos/get-pages': {
+        const pages = this.settings.pages;
+        if (!pages) return this.notFound();
+        return { status: 200, body: { ...openApi().example<Json>('page'), build_type: pages.buildType } };
+      }
+      case 'repos/get-repo-rulesets': {
+        const [template] = openApi().example<Json[]>('repository-ruleset-items');
+        return {
+          status: 200,
+          body: this.settings.rulesets.map((r) => ({
+            ...template,
+            id: r.id,
+            name: r.name,
+            target: r.target,
+            enforcement: r.enforcement,
+            source: `${this.owner}/${this.repo}`,
+          })),
+        };
+      }
+      case 'repos/get-repo-ruleset': {
+        const r = this.settings.rulesets.find((x) => x.id === Number(p.ruleset_id));
+        return r ? { status: 200, body: { ...openApi().example<Json>('repository-ruleset'), ...r } } : this.notFound();
+      }
+      case 'repos/get-environment': {
+        const env = this.settings.environments.get(p.environment_name ?? '');
+        if (!env) return this.notFound();
+        const ex = openApi().example<Json>('environment');
+        const rules = ex.protection_rules as Json[];
+        const reviewersRule = rules.find((r) => r.type === 'required_reviewers') as Json;
+        const template = (reviewersRule.reviewers as Json[])[0] as Json;
+        const protection: Json[] = [];
+        if (env.reviewers.length > 0)
+          protection.push({
+            ...reviewersRule,
+            prevent_self_review: env.preventSelfReview,
+            reviewers: env.reviewers.map((login) => ({ ...template, reviewer: { ...(template.reviewer as Json), login } })),
+          });
+        if (env.branchPolicy) protection.push(rules.find((r) => r.type === 'branch_policy') as Json);
+        return {
+          status: 200,
+          body: {
+            ...ex,
+            name: p.environment_name,
+            protection_rules: protection,
+            deployment_branch_policy:
+              env.branchPolicy === null
+                ? null
+                : { protected_branches: env.branchPolicy === 'protected', custom_branch_policies: env.branchPolicy === 'custom' },
+          },
+        };
+      }
+      case 'actions/list-environment-secrets': {
+        const env = this.settings.environments.get(p.environment_name ?? '');
+        if (!env) return this.notFound();
+        const ex = openApi().example<{ secrets: Json[] }>('actions-secret-paginated');
+        const secrets = env.secrets.map((name) => ({ ...(ex.secrets[0] as Json), name }));
+        return { status: 200, body: { total_count: secrets.length, secrets } };
+      }
+      case 'actions/get-repo-variable': {
+        const value = this.settings.variables.get(p.name ?? '');
+        if (value === undefined) return this.notFound();
+        return { status: 200, body: { ...openApi().example<Json>('actions-variable'), name: p.name, value } };
+      }
+      case 'actions/get-github-actions-default-workflow-permissions-repository':
+        return { status: 200, body: { ...this.settings.workflowPermissions } };
+      case 'issues/get-label': {
+        if (!this.settings.repoLabels.has(p.name ?? '')) return this.notFound();
+        return { status: 200, body: { ...openApi().example<Json>('label'), name: p.name } };
+      }
+      case 'actions/list-self-hosted-runner-groups-for-org': {
+        const groups = this.settings.runnerGroups;
+        if (!groups)
+          return {
+            status: 403,
+            body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' },
+          };
+        const template = (openApi().example<{ runner_groups: Json[] }>('runner-groups-org').runner_groups[1] ?? {}) as Json;
+        const runnerGroups = groups.map((g) => ({ ...template, ...g }));
+        return { status: 200, body: { total_count: runnerGroups.length, runner_groups: runnerGroups } };
       }
       default:
         this.violations.push(`the stand-in has no handler for ${m.route.operationId} (add one rather than guessing)`);
