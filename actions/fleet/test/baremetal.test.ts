@@ -67,8 +67,10 @@ while [ ! -f "$me/go" ]; do sleep 0.1; done
 bash "$ACTIONS_RUNNER_HOOK_JOB_COMPLETED" > "$me/completed.log" 2>&1; echo $? > "$me/completed.code"
 `;
 
+// Scripts run in a scratch folder, never in the repository: a cleanup hook that falls back to its
+// working directory (as the old one did) must find nothing of ours there.
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', cwd: base || tmpdir() });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -210,6 +212,9 @@ describe('two GPU instances side by side', { timeout: 120_000 }, () => {
   });
 
   test('the cleanup hook refuses a folder that is not a runner work folder', () => {
+    const decoy = join(base, 'not-a-runner');
+    mkdirSync(decoy, { recursive: true });
+    writeFileSync(join(decoy, 'keep.txt'), "not the job's\n");
     const r = sh('bash', [join(HOOKS, 'job-completed.sh')], {
       PATH: process.env.PATH,
       RUNNER_TEMP: join(base, 'not-a-runner', '_temp'),
@@ -217,5 +222,14 @@ describe('two GPU instances side by side', { timeout: 120_000 }, () => {
     });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/Cleanup refused::.* is not a runner work folder/);
+    expect(readFileSync(join(decoy, 'keep.txt'), 'utf8')).toBe("not the job's\n");
+    // Without RUNNER_TEMP or PTB_WORK_DIR it wipes nothing (the old hook emptied its working directory).
+    const bare = sh('bash', [join(HOOKS, 'job-completed.sh')], {
+      PATH: process.env.PATH,
+      PTB_SCRATCH_DIR: join(base, 'scratch-y'),
+    });
+    expect(bare.code).toBe(1);
+    expect(bare.out).toMatch(/Cleanup not possible/);
+    expect(existsSync(join(base, 'instances'))).toBe(true);
   });
 });
