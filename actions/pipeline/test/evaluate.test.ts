@@ -21,6 +21,7 @@ import {
   manifestYaml,
   pullRequestEvent,
   REPO_ROOT,
+  removeTempDirs,
   type TestRepo,
   tempDir,
 } from './support/harness.ts';
@@ -71,6 +72,7 @@ afterAll(async () => {
   await gh.close();
   repo.cleanup();
   artifacts.cleanup();
+  removeTempDirs();
 });
 afterEach(() => {
   gh.clearFaults();

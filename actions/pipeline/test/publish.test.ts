@@ -10,7 +10,7 @@ import { commitAndPush } from '../src/git.ts';
 import { publish } from '../src/publish-flow.ts';
 import { GitResultsStore, type ResultsStore } from '../src/store.ts';
 import { type GitHttpStandIn, startGitHttp } from './support/git-http-standin.ts';
-import { makeRepo, manifestYaml, runBundled, type TestRepo, tempDir } from './support/harness.ts';
+import { makeRepo, manifestYaml, removeTempDirs, runBundled, type TestRepo, tempDir } from './support/harness.ts';
 
 let repo: TestRepo;
 const manifests = { 'ada-agent': manifestYaml('ada-agent', 'ada', 2), 'bob-agent': manifestYaml('bob-agent', 'bob', 1) };
@@ -47,6 +47,8 @@ function cell(id: string, manifest: string, baseModel: string, benchmark: string
 async function clone(name: string): Promise<string> {
   const dir = join(tempDir(`clone-${name}`), 'repo');
   await simpleGit().clone(repo.remote, dir);
+  // The clone's own identity: the test must not depend on a global git configuration.
+  await simpleGit(dir).addConfig('user.name', 'test').addConfig('user.email', 'test@example.org');
   return dir;
 }
 
@@ -81,7 +83,10 @@ beforeAll(async () => {
   // Results of an older version of ada's manifest must not be published.
   await store.save('ada-agent', 'f'.repeat(64), [cell('ada-agent', 'old', 'Qwen/Qwen3-4B-Base', 'bfcl', 1)], 'stale');
 }, 60_000);
-afterAll(() => repo.cleanup());
+afterAll(() => {
+  repo.cleanup();
+  removeTempDirs();
+});
 
 describe('commitAndPush against a local bare remote', { timeout: 60_000 }, () => {
   it('five concurrent writers all land: a non-fast-forward push retries on the new tip', async () => {
@@ -252,6 +257,7 @@ describe('publish on a protected main (git over HTTP, rulesets as on github.com)
     const header = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${WORKFLOW_TOKEN}`).toString('base64')}`;
     await simpleGit().clone(server.url, dir, ['-c', `http.extraHeader=${header}`]);
     await simpleGit(dir).addConfig('http.extraHeader', header);
+    await simpleGit(dir).addConfig('user.name', 'test').addConfig('user.email', 'test@example.org');
     return dir;
   }
 

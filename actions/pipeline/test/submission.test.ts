@@ -4,7 +4,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleActions } from '../src/bundle.ts';
 import { STICKY_MARKER } from '../src/sticky.ts';
 import { BOT, GitHubStandIn } from './support/github-standin.ts';
-import { makeRepo, manifestYaml, pullRequestEvent, runBundled, type TestRepo, tempDir } from './support/harness.ts';
+import {
+  makeRepo,
+  manifestYaml,
+  pullRequestEvent,
+  removeTempDirs,
+  runBundled,
+  type TestRepo,
+  tempDir,
+} from './support/harness.ts';
 
 let gh: GitHubStandIn;
 let repo: TestRepo;
@@ -19,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gh.close();
   repo.cleanup();
+  removeTempDirs();
 });
 afterEach(() => {
   // Every request body and every response checked against GitHub's OpenAPI description.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadDefinition } from '@ptb/core/files';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseBundleArgs } from '../src/bundle.ts';
 import { CellRunError, CliCellRunner, cellEnvironment } from '../src/cell-runner.ts';
 import { allCells, findCell } from '../src/cells.ts';
@@ -11,7 +11,9 @@ import { type ApprovalRecord, cellRunTitle, parseCellRunTitle, planDispatch, typ
 import { code, readValidated, renderDiagnostics, renderPlan, renderRefusal, text } from '../src/render.ts';
 import { checkOwnership, checkScope } from '../src/scope.ts';
 import { COMMENT_LIMIT, findSticky, fitComment, readSections, STICKY_MARKER, withSection } from '../src/sticky.ts';
-import { FAKE_PTB, REPO_ROOT, tempDir } from './support/harness.ts';
+import { FAKE_PTB, REPO_ROOT, removeTempDirs, tempDir } from './support/harness.ts';
+
+afterAll(removeTempDirs);
 
 const def = loadDefinition('v1');
 const config = parseConfig(

@@ -20,7 +20,6 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
 const text = (f: string) => readFileSync(join(dir, f), 'utf8');
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML is navigated freely in assertions
 type Obj = Record<string, any>;
-const expr = (s: string) => `\${{ ${s} }}`;
 const yamlOf = (f: string) => parse(text(f)) as Obj;
 const config = loadConfig(join(REPO_ROOT, 'actions/pipeline/config/pipeline.yaml'));
 const rules: WorkflowRules = {

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 
 const all = process.argv.slice(2);
 const steer = (name: string) => all.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const args = all.slice(all.indexOf('run') >= 0 ? all.indexOf('run') : 0);
+const args = all.slice(Math.max(all.indexOf('run'), 0));
 if (args[0] !== 'run') {
   console.error('usage: ptb run --submission <dir> --base-model <id> --benchmark <id> --seed <n> --out <dir>');
   process.exit(2);

@@ -11,7 +11,16 @@ import { simpleGit } from 'simple-git';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const FAKE_PTB = join(dirname(fileURLToPath(import.meta.url)), 'fake-ptb.ts');
 
-export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ptb-${prefix}-`));
+const made: string[] = [];
+/** A fresh temporary folder; removeTempDirs() (in afterAll) removes every one made. */
+export const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `ptb-${prefix}-`));
+  made.push(dir);
+  return dir;
+};
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export interface TestRepo {
   /** A clone with `origin` pointing at the bare remote: what actions/checkout leaves behind. */
