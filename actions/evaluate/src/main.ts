@@ -13,7 +13,8 @@ import {
 } from '@ptb/pipeline';
 
 await runAction(async () => {
-  core.setOutput('ran', 'false');
+  // `ran` is "false" only when the cell was deliberately not run here; a failure leaves it unset,
+  // so that the store job records the failure and the dispatcher does not start the cell again.
   const ctx = contextFromEnv();
   const runtime = core.getInput('runtime');
   const command = core.getInput('ptb-command').trim().split(/\s+/);
@@ -52,7 +53,10 @@ await runAction(async () => {
     store,
     runner,
   );
-  if (!outcome.ran) return core.info(`not running: ${outcome.reason}`);
+  if (!outcome.ran) {
+    core.setOutput('ran', 'false');
+    return core.info(`not running: ${outcome.reason}`);
+  }
   core.setOutput('ran', 'true');
   core.setOutput('status', outcome.result.status);
   core.info(`${outcome.cell.id}: ${outcome.result.status}${outcome.result.score ? ` ${outcome.result.score.value}` : ''}`);

@@ -35,8 +35,8 @@ const MUTATIONS: Mutation[] = [
   [
     "dropping always() from the store job's if (a failed cell is never recorded)",
     'cell.yml',
-    '    if: always()\n    runs-on: ubuntu-latest\n    environment: ptb-bot\n    timeout-minutes: 20',
-    '    runs-on: ubuntu-latest\n    environment: ptb-bot\n    timeout-minutes: 20',
+    "    if: always() && needs.cell.outputs.ran != 'false'",
+    "    if: needs.cell.outputs.ran != 'false'",
   ],
   ['the review job without its environment (no review at all)', 'evaluate.yml', '    environment: gpu-evaluation\n', ''],
   ['enqueue no longer waiting for the review', 'evaluate.yml', '    needs: [approve, review]', '    needs: [approve]'],

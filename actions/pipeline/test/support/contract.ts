@@ -189,6 +189,10 @@ export async function contractProblems(texts: Record<string, string>, config: Pi
       job(cell, 'store', events.cellDispatch(), { cell: { result, outputs: {} } })?.runs === true,
       `cell.yml: the store job must run when the cell job ended in ${result} (record it, move the queue on)`,
     );
+  need(
+    !job(cell, 'store', events.cellDispatch(), { cell: { result: 'success', outputs: { ran: 'false' } } })?.runs,
+    "cell.yml: a run that was not its cell's to run (cancelled, stored, run by an older run) must not record an outcome",
+  );
   const storeNext = job(cell, 'next', events.cellDispatch(), { store: { result: 'failure', outputs: {} } });
   need(storeNext?.runs === true, 'cell.yml: the next cells must be dispatched even when storing failed');
 
