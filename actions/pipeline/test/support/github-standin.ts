@@ -245,11 +245,20 @@ export class GitHubStandIn {
         const content = this.trees.get(ref)?.get(p.path ?? '');
         return content === undefined ? this.notFound() : { status: 200, body: this.contentJson(p.path ?? '', content, ref) };
       }
-      case 'issues/list-comments':
+      case 'issues/list-comments': {
+        // Pages as GitHub serves them: per_page (default 30) and page, a Link header to the next.
+        const all = this.comments.filter((c) => c.issue === Number(p.issue_number));
+        const perPage = Number(query.get('per_page') ?? 30);
+        const page = Number(query.get('page') ?? 1);
+        const slice = all.slice((page - 1) * perPage, page * perPage);
+        const more = page * perPage < all.length;
+        const next = `${this.url}/repos/${this.owner}/${this.repo}/issues/${p.issue_number}/comments?per_page=${perPage}&page=${page + 1}`;
         return {
           status: 200,
-          body: this.comments.filter((c) => c.issue === Number(p.issue_number)).map((c) => this.commentJson(c)),
+          body: slice.map((c) => this.commentJson(c)),
+          ...(more ? { headers: { link: `<${next}>; rel="next"` } } : {}),
         };
+      }
       case 'issues/create-comment': {
         const id = this.addComment(Number(p.issue_number), BOT, String(body.body));
         const c = this.comments.find((x) => x.id === id) as Comment;
