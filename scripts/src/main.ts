@@ -19,6 +19,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     'run the baseline agent on every cell of a definition and compare with the published zero-shot baselines',
     () => import('./commands/calibrate.ts'),
   ),
+  entry(
+    'doctor',
+    "check the GitHub repository's settings the pipeline needs (through the API)",
+    () => import('./commands/doctor.ts'),
+  ),
 ];
 
 /** A registry line; the module's export is its `command`. */

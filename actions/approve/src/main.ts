@@ -6,7 +6,7 @@ interface Event {
   sender?: { login: string };
   comment?: { body?: string };
   issue?: { number: number; pull_request?: unknown };
-  pull_request?: { number: number };
+  pull_request?: { number: number; head?: { sha?: string } };
   label?: { name: string };
 }
 
@@ -18,28 +18,34 @@ function trigger(event: Event): Trigger | null {
     return { kind: 'comment', prNumber: event.issue.number, actor, body: event.comment.body ?? '' };
   }
   if (event.pull_request && event.action === 'labeled' && event.label)
-    return { kind: 'label', prNumber: event.pull_request.number, actor, label: event.label.name };
+    return {
+      kind: 'label',
+      prNumber: event.pull_request.number,
+      actor,
+      label: event.label.name,
+      headSha: event.pull_request.head?.sha ?? '',
+    };
   return null;
 }
 
 await runAction(async () => {
-  core.setOutput('proceed', 'false');
+  core.setOutput('action', 'ignore');
   const t = trigger(readEvent<Event>());
   if (!t) return core.info('not a /ptb command or approve label; nothing to do');
   const ctx = contextFromEnv();
-  const store = new GitResultsStore({ repoDir: ctx.root, branch: ctx.config.resultsBranch, log: ctx.log });
+  const token = core.getInput('token', { required: true });
+  const store = new GitResultsStore({ repoDir: ctx.root, branch: ctx.config.resultsBranch, auth: { token }, log: ctx.log });
   const outcome = await approve(ctx, t, runUrl(), store);
+  core.setOutput('action', outcome.action);
+  core.setOutput('pr', String(t.prNumber));
   if (outcome.action === 'ignore') return core.info('nothing to do');
   if (outcome.action === 'refuse') return core.setFailed(outcome.reason);
-  if (outcome.action === 'cancel') return core.info(`cancelled runs: ${outcome.cancelled.join(', ') || 'none'}`);
+  if (outcome.action === 'cancel') {
+    core.setOutput('actor', outcome.actor);
+    return core.info(`@${outcome.actor} asked to cancel; the cancel job does it`);
+  }
   const a = outcome.approval;
-  core.setOutput('proceed', 'true');
-  core.setOutput('pr', String(a.prNumber));
-  core.setOutput('head-sha', a.headSha);
-  core.setOutput('manifest-sha256', a.manifestSha256);
-  core.setOutput('submission-id', a.submissionId);
-  core.setOutput('definition-version', a.definitionVersion);
-  core.setOutput('matrix', JSON.stringify({ include: a.cells }));
+  core.setOutput('approval', JSON.stringify(a));
   core.setOutput('count', String(a.cells.length));
-  core.setOutput('max-parallel', String(a.maxParallel));
+  core.info(`approval ${a.id}: ${a.cells.length} cell(s) of ${a.submissionId} at ${a.headSha}`);
 });

@@ -6,7 +6,7 @@ set -uo pipefail
 
 max_used_mib=${PTB_GPU_IDLE_MAX_MIB:-1024}
 min_free_gb=${PTB_MIN_FREE_DISK_GB:-200}
-work=${PTB_WORK_DIR:-${RUNNER_WORKSPACE:-$PWD}}
+work=${PTB_WORK_DIR:-$(dirname "${RUNNER_TEMP:-$PWD/_temp}")}
 cache=${PTB_MODEL_CACHE:-/models}
 
 fail() {

@@ -1,6 +1,6 @@
 /**
  * Request bodies for GitHub's runner APIs, built as data: a just-in-time runner per job
- * (bare metal) and the runner group that confines GPU runners to the evaluate workflow.
+ * (bare metal) and the runner group that confines GPU runners to the cell workflow.
  */
 export interface JitConfigRequest {
   name: string;
@@ -35,7 +35,7 @@ export function runnerGroupRequest(repository: string, repositoryId: number, def
     visibility: 'selected',
     selected_repository_ids: [repositoryId],
     restricted_to_workflows: true,
-    selected_workflows: [`${repository}/.github/workflows/evaluate.yml@refs/heads/${defaultBranch}`],
+    selected_workflows: [`${repository}/.github/workflows/cell.yml@refs/heads/${defaultBranch}`],
     allows_public_repositories: true,
   };
 }

@@ -1,24 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Namespace, PersistentVolumeClaim, PodTemplateSpec } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
-
-/**
- * The part of the gha-runner-scale-set chart's values we set. The chart publishes no values
- * schema on the registries we can reach, so this is our own, strict so that a typo is an
- * error; the pod template inside is checked against Kubernetes' own schema.
- */
-export const ScaleSetValues = z.strictObject({
-  githubConfigUrl: z.url(),
-  githubConfigSecret: z.string().min(1).describe('Name of a secret in the namespace; never an inline token'),
-  runnerScaleSetName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,44}$/),
-  runnerScaleSetLabels: z.array(z.string().min(1)).optional(),
-  runnerGroup: z.string().min(1),
-  minRunners: z.number().int().min(0),
-  maxRunners: z.number().int().min(1),
-  template: z.record(z.string(), z.unknown()),
-});
-export type ScaleSetValues = z.infer<typeof ScaleSetValues>;
 
 export interface Problem {
   file: string;
@@ -63,30 +47,96 @@ interface Container {
   };
 }
 
+/** Where the pinned chart and helm are (.ci/install-tools.sh puts them there). */
+export const CHART = {
+  name: 'gha-runner-scale-set',
+  version: '0.6.1',
+  module: 'github.com/actions/actions-runner-controller@v0.27.6',
+};
+
 /**
- * A runner scale set's values: schema first, then the rules a GPU runner must follow here
- * (one GPU, pinned image, cleanup hooks, no privilege), each with the path to fix.
+ * The top-level values the chart reads: the keys of its values.yaml (commented-out ones
+ * included: they are documented options) and every `.Values.<key>` its templates use. A key of
+ * ours outside this set is silently ignored by helm, which is how a label can go missing.
  */
-export function checkScaleSetValues(file: string, requiredLabel: string, hookFiles: readonly string[]): Problem[] {
-  const raw = parseAllDocuments(readFileSync(file, 'utf8'))[0]?.toJS();
-  const parsed = ScaleSetValues.safeParse(raw);
-  if (!parsed.success) return parsed.error.issues.map((i) => ({ file, path: i.path.join('.'), message: i.message }));
-  const values = parsed.data;
+export function chartKeys(chartDir: string): Set<string> {
+  const keys = new Set<string>();
+  for (const m of readFileSync(join(chartDir, 'values.yaml'), 'utf8').matchAll(/^#?\s?([A-Za-z][A-Za-z0-9]*):/gm))
+    if (m[1]) keys.add(m[1]);
+  for (const f of readdirSync(join(chartDir, 'templates')))
+    for (const m of readFileSync(join(chartDir, 'templates', f), 'utf8').matchAll(/\.Values\.([A-Za-z][A-Za-z0-9]*)/g))
+      if (m[1]) keys.add(m[1]);
+  return keys;
+}
+
+/** `helm template` of a values file over the chart: the objects a cluster would get. */
+export function renderChart(
+  helm: string,
+  chartDir: string,
+  valuesFile: string,
+  release = 'gpu-h100',
+  namespace = 'ptb-runners',
+): Record<string, unknown>[] {
+  const run = spawnSync(helm, ['template', release, chartDir, '--namespace', namespace, '-f', valuesFile], {
+    encoding: 'utf8',
+  });
+  if (run.error) throw new Error(`${helm}: ${run.error.message} (run .ci/install-tools.sh)`);
+  if (run.status !== 0) throw new Error(`helm template failed: ${run.stderr.trim()}`);
+  return parseAllDocuments(run.stdout)
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .filter((d): d is Record<string, unknown> => d !== null);
+}
+
+/**
+ * The labels a rendered scale set registers with GitHub, as the controller does: the scale
+ * set's name, plus `runnerScaleSetLabels` on charts that render it (0.14 and later).
+ */
+export function registeredLabels(objects: readonly Record<string, unknown>[]): string[] {
+  const ars = objects.find((o) => o.kind === 'AutoscalingRunnerSet');
+  const spec = (ars?.spec ?? {}) as { runnerScaleSetName?: string; runnerScaleSetLabels?: string[] };
+  const name = spec.runnerScaleSetName ?? ((ars?.metadata ?? {}) as { name?: string }).name;
+  return [...new Set([name, ...(spec.runnerScaleSetLabels ?? [])].filter((l): l is string => Boolean(l)))];
+}
+
+/**
+ * A runner scale set's values, checked on what the chart makes of them: every key one the
+ * chart reads, then the rendered runner pod against Kubernetes' schema and the rules a GPU
+ * runner must follow here (one GPU, pinned image, cleanup hooks, no privilege), each with the
+ * path to fix.
+ */
+export function checkScaleSetValues(
+  file: string,
+  opts: { helm: string; chartDir: string; hookFiles: readonly string[] },
+): { problems: Problem[]; labels: string[] } {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ file, path, message });
+  const values = (parseAllDocuments(readFileSync(file, 'utf8'))[0]?.toJS() ?? {}) as Record<string, unknown>;
+  const known = chartKeys(opts.chartDir);
+  for (const key of Object.keys(values))
+    if (!known.has(key)) add(key, `the ${CHART.name} chart ${CHART.version} does not read "${key}" (helm ignores it silently)`);
+  let objects: Record<string, unknown>[];
   try {
-    new PodTemplateSpec(values.template as never).validate();
+    objects = renderChart(opts.helm, opts.chartDir, file);
+  } catch (e) {
+    add('', (e as Error).message);
+    return { problems, labels: [] };
+  }
+  const ars = objects.find((o) => o.kind === 'AutoscalingRunnerSet');
+  if (!ars) {
+    add('', 'the chart rendered no AutoscalingRunnerSet');
+    return { problems, labels: [] };
+  }
+  const spec = ars.spec as { template?: unknown; minRunners?: number; maxRunners?: number };
+  try {
+    new PodTemplateSpec(spec.template as never).validate();
   } catch (e) {
     add('template', e instanceof Error ? e.message : String(e));
   }
-  const labels = new Set([values.runnerScaleSetName, ...(values.runnerScaleSetLabels ?? [])]);
-  if (!labels.has(requiredLabel)) add('runnerScaleSetLabels', `the evaluate workflow asks for "${requiredLabel}"; add it`);
-  if (values.minRunners > values.maxRunners) add('minRunners', 'must not exceed maxRunners');
-  const spec = (values.template as { spec?: { containers?: Container[] } }).spec;
-  const runner = spec?.containers?.find((c) => c.name === 'runner');
+  const pod = (spec.template as { spec?: { containers?: Container[] } } | undefined)?.spec;
+  const runner = pod?.containers?.find((c) => c.name === 'runner');
   if (!runner) {
     add('template.spec.containers', 'needs a container named "runner"');
-    return problems;
+    return { problems, labels: registeredLabels(objects) };
   }
   const gpuLimit = runner.resources?.limits?.['nvidia.com/gpu'];
   if (String(gpuLimit) !== '1')
@@ -103,7 +153,7 @@ export function checkScaleSetValues(file: string, requiredLabel: string, hookFil
   ] as const) {
     const value = env.get(name);
     if (!value) add(`template.spec.containers[runner].env.${name}`, `must point at the ${hook} hook`);
-    else if (!value.endsWith(`/${hook}`) || !hookFiles.includes(hook))
+    else if (!value.endsWith(`/${hook}`) || !opts.hookFiles.includes(hook))
       add(`template.spec.containers[runner].env.${name}`, `points at ${value}, expected .../${hook}`);
   }
   const sc = runner.securityContext;
@@ -114,5 +164,5 @@ export function checkScaleSetValues(file: string, requiredLabel: string, hookFil
     add('template.spec.containers[runner].securityContext.capabilities.drop', 'must drop ALL');
   if ((sc?.capabilities?.add ?? []).length > 0)
     add('template.spec.containers[runner].securityContext.capabilities.add', 'must add none');
-  return problems;
+  return { problems, labels: registeredLabels(objects) };
 }

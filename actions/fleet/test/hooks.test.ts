@@ -37,7 +37,7 @@ esac
 `,
   );
   chmodSync(join(bin, 'nvidia-smi'), 0o755);
-  const work = join(dir, 'work');
+  const work = join(dir, '_work');
   const cache = join(dir, 'models');
   mkdirSync(work);
   mkdirSync(cache);
@@ -50,7 +50,7 @@ esac
     PTB_SCRATCH_DIR: join(dir, 'scratch'),
     PTB_KILL_GRACE_SECONDS: '1',
   };
-  const hook = (name: string) => spawnSync('bash', [join(HOOKS, name)], { env, encoding: 'utf8' });
+  const hook = (name: string) => spawnSync('bash', [join(HOOKS, name)], { env, encoding: 'utf8', cwd: dir });
   return { dir, work, env, hook, setApps: (s: string) => writeFileSync(join(dir, 'apps'), s) };
 }
 
@@ -74,7 +74,11 @@ describe('job-started', () => {
 
   test('without nvidia-smi the job fails with the reason', () => {
     const m = machine();
-    const r = spawnSync('bash', [join(HOOKS, 'job-started.sh')], { env: { ...m.env, PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    const r = spawnSync('bash', [join(HOOKS, 'job-started.sh')], {
+      env: { ...m.env, PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+      cwd: m.dir,
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/nvidia-smi not found/);
   });
@@ -84,6 +88,7 @@ describe('job-started', () => {
     const r = spawnSync('bash', [join(HOOKS, 'job-started.sh')], {
       env: { ...m.env, PTB_MIN_FREE_DISK_GB: '999999999' },
       encoding: 'utf8',
+      cwd: m.dir,
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/GB free/);
@@ -94,6 +99,7 @@ describe('job-started', () => {
     const r = spawnSync('bash', [join(HOOKS, 'job-started.sh')], {
       env: { ...m.env, PTB_MODEL_CACHE: join(m.dir, 'nope') },
       encoding: 'utf8',
+      cwd: m.dir,
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/model cache .* is not mounted/);
@@ -119,7 +125,7 @@ describe('job-completed', () => {
       }
     }, 50);
     const r = await new Promise<{ status: number | null; out: string }>((done) => {
-      const p = spawn('bash', [join(HOOKS, 'job-completed.sh')], { env: m.env });
+      const p = spawn('bash', [join(HOOKS, 'job-completed.sh')], { env: m.env, cwd: m.dir });
       let out = '';
       p.stdout.on('data', (d) => {
         out += String(d);

@@ -3,7 +3,7 @@
  * own answer against GitHub's official OpenAPI description; `run.sh` is a recorder.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +34,9 @@ test('registers one just-in-time runner and hands its config to run.sh', async (
   const dir = mkdtempSync(join(tmpdir(), 'ptb-jit-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'token'), 'ghs_test_token');
-  writeFileSync(join(dir, 'run.sh'), `#!/bin/sh\necho "$@" > "${dir}/run-args"\n`);
-  chmodSync(join(dir, 'run.sh'), 0o755);
+  mkdirSync(join(dir, 'runner'));
+  writeFileSync(join(dir, 'runner', 'run.sh'), `#!/bin/sh\necho "$@" > "${dir}/run-args"\npwd > "${dir}/run-cwd"\n`);
+  chmodSync(join(dir, 'runner', 'run.sh'), 0o755);
   const problems: string[] = [];
   let seen: { path?: string; auth?: string; body?: unknown } = {};
   const server = createServer((req, res) => {
@@ -74,7 +75,7 @@ test('registers one just-in-time runner and hands its config to run.sh', async (
         PTB_REPOSITORY: 'posttrainbench/leaderboard',
         PTB_RUNNER_GROUP_ID: '7',
         PTB_RUNNER_TOKEN_FILE: join(dir, 'token'),
-        PTB_RUNNER_DIR: dir,
+        PTB_INSTANCE_DIR: dir,
         PTB_GPU_INDEX: '2',
       },
       stdio: 'ignore',
@@ -88,6 +89,10 @@ test('registers one just-in-time runner and hands its config to run.sh', async (
   expect(seen.auth).toBe('Bearer ghs_test_token');
   expect(seen.body).toMatchObject({ runner_group_id: 7, labels: ['self-hosted', 'linux', 'x64', 'gpu-h100'] });
   expect(readFileSync(join(dir, 'run-args'), 'utf8').trim()).toBe('--jitconfig ZW5jb2RlZA==');
+  // The runner starts in its own copy: its _work (work_folder) is that instance's.
+  expect(readFileSync(join(dir, 'run-cwd'), 'utf8').trim()).toBe(join(dir, 'runner'));
+  expect(seen.body).toMatchObject({ work_folder: '_work' });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a missing setting is named', async () => {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,40 +6,69 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { loadWorkflow, planJob } from '../../pipeline/test/support/workflow-model.ts';
 import { jitConfigRequest, runnerGroupRequest } from '../src/github-runners.ts';
-import { checkManifest, checkScaleSetValues } from '../src/kubernetes.ts';
+import { CHART, checkManifest, checkScaleSetValues } from '../src/kubernetes.ts';
 
 const DIR = fileURLToPath(new URL('../kubernetes/', import.meta.url));
 const HOOKS = readdirSync(fileURLToPath(new URL('../hooks/', import.meta.url)));
 const VALUES = join(DIR, 'gpu-h100.values.yaml');
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// The real chart at a pinned release and helm, both from the Go module proxy (.ci/install-tools.sh).
+const HELM = join(ROOT, '.cache/tools/bin/helm');
+const CHART_DIR = join(ROOT, `.cache/tools/charts/${CHART.name}-${CHART.version}`);
+for (const [what, path] of [
+  ['helm', HELM],
+  [`the ${CHART.name} chart ${CHART.version}`, join(CHART_DIR, 'Chart.yaml')],
+] as const)
+  if (!existsSync(path)) throw new Error(`${what} is missing at ${path}: run .ci/install-tools.sh`);
+const check = (file: string) => checkScaleSetValues(file, { helm: HELM, chartDir: CHART_DIR, hookFiles: HOOKS });
+
+/** What cell.yml's GPU job asks for, as GitHub's parser and evaluator read it. */
+async function runsOn(): Promise<string[]> {
+  const wf = await loadWorkflow('cell.yml', readFileSync(join(ROOT, '.github/workflows/cell.yml'), 'utf8'));
+  const plan = planJob(wf, 'cell', { name: 'workflow_dispatch', payload: {}, inputs: {} });
+  return [plan.runsOn].flat().map(String);
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: the edits reach into arbitrary parsed YAML
 type Values = Record<string, any>;
 
-const folders: string[] = [];
-afterAll(() => {
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A file in a fresh temporary folder, removed after the tests. */
-function tempFile(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ptb-k8s-'));
-  folders.push(dir);
-  return join(dir, name);
-}
-
+const scratch = mkdtempSync(join(tmpdir(), 'ptb-k8s-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let variants = 0;
 function variant(edit: (v: Values) => void): string {
   const v = parse(readFileSync(VALUES, 'utf8'));
   edit(v);
-  const file = tempFile('values.yaml');
+  const file = join(scratch, `values-${variants++}.yaml`);
   writeFileSync(file, stringify(v));
   return file;
 }
 const runner = (v: Values) => v.template.spec.containers[0];
 
-describe('the committed fleet configuration', () => {
-  test('the GPU scale set values pass the Kubernetes schema and our rules', () => {
-    expect(checkScaleSetValues(VALUES, 'gpu-h100', HOOKS)).toEqual([]);
+describe('the committed fleet configuration, rendered by the real chart', () => {
+  test('the GPU scale set values: every key read by the chart, the rendered pod passes the Kubernetes schema and our rules', () => {
+    expect(check(VALUES).problems).toEqual([]);
+  });
+
+  test("the label the rendered scale set registers is what cell.yml's runs-on asks for", async () => {
+    const { labels } = check(VALUES);
+    const wanted = await runsOn();
+    expect(wanted.length).toBeGreaterThan(0);
+    for (const l of wanted) expect(labels, `runs-on asks for ${l}`).toContain(l);
+  });
+
+  test('the values of before (labels under a key the chart does not read) are caught, and match no job', async () => {
+    const old = variant((v) => {
+      v.runnerScaleSetLabels = ['linux', 'x64', 'gpu-h100'];
+    });
+    expect(
+      check(old)
+        .problems.map((p) => p.message)
+        .join('\n'),
+    ).toMatch(/does not read "runnerScaleSetLabels"/);
+    const registered = check(old).labels;
+    expect(['self-hosted', 'linux', 'x64', 'gpu-h100'].every((l) => registered.includes(l))).toBe(false);
   });
 
   test('every Kubernetes manifest passes the Kubernetes schema', () => {
@@ -87,19 +116,11 @@ describe('the checks catch what must not ship', () => {
       /must add none/,
     ],
     [
-      'a label the workflow does not ask for',
-      (v: Values) => {
-        v.runnerScaleSetName = 'gpu';
-        v.runnerScaleSetLabels = ['gpu'];
-      },
-      /asks for "gpu-h100"/,
-    ],
-    [
       'a typo in a values key',
       (v: Values) => {
         v.maxRunner = 3;
       },
-      /Unrecognized key/,
+      /does not read "maxRunner"/,
     ],
     [
       'an invalid pod field value',
@@ -109,19 +130,28 @@ describe('the checks catch what must not ship', () => {
       /imagePullPolicy/,
     ],
     [
-      'min above max',
+      'min above max (the chart itself refuses it)',
       (v: Values) => {
         v.minRunners = 9;
       },
-      /must not exceed maxRunners/,
+      /maxRunners has to be greater or equal to minRunners/,
     ],
   ])('%s', (_name, edit, message) => {
-    const problems = checkScaleSetValues(variant(edit), 'gpu-h100', HOOKS);
+    const { problems } = check(variant(edit));
     expect(problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(message);
   });
 
+  test('a scale set under another name registers a label no job asks for', async () => {
+    const { labels } = check(
+      variant((v) => {
+        v.runnerScaleSetName = 'gpu';
+      }),
+    );
+    expect((await runsOn()).every((l) => labels.includes(l))).toBe(false);
+  });
+
   test('a broken manifest is reported', () => {
-    const file = tempFile('pvc.yaml');
+    const file = join(scratch, 'pvc.yaml');
     copyFileSync(join(DIR, 'model-cache.pvc.yaml'), file);
     writeFileSync(
       file,
@@ -148,7 +178,7 @@ describe("GitHub's runner APIs, checked against the official OpenAPI description
     expect(validate(committed), ajv.errorsText(validate.errors)).toBe(true);
     const generated = runnerGroupRequest('posttrainbench/leaderboard', 123);
     expect(validate(generated), ajv.errorsText(validate.errors)).toBe(true);
-    expect(generated.selected_workflows).toEqual(['posttrainbench/leaderboard/.github/workflows/evaluate.yml@refs/heads/main']);
+    expect(generated.selected_workflows).toEqual(['posttrainbench/leaderboard/.github/workflows/cell.yml@refs/heads/main']);
     expect(validate({ ...generated, visibility: 'everyone-please' })).toBe(false);
   });
 

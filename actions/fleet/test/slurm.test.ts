@@ -213,10 +213,16 @@ printf '{"program": "sum"}' > final_model/model.json`);
     expect(readFileSync(join(out, 'job.sh'), 'utf8')).toMatch(/#SBATCH --time=1:01:00/);
   }, 120_000);
 
-  test('stopping the runner step cancels the job; no result is claimed', async () => {
+  test('stopping the runner step cancels the job; the cell inside records the cancellation as an error, never a score', async () => {
     const out = cluster.tempDir('cell-');
     const r = await slurmRun(cellArgs(out, agentScript('sleep 120'), 300), 4000);
-    expect(r.err).toMatch(/ended CANCELLED without writing/);
     expect(r.code).toBe(3);
+    // Either the job was stopped before `ptb run` wrote anything, or `ptb run` caught the signal
+    // and recorded an error of the fleet (retried, never penalised).
+    if (existsSync(join(out, 'result.json'))) {
+      expect(r.err).toMatch(/ended CANCELLED; the cell recorded error \(fleet\): the run was cancelled/);
+      const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+      expect([result.status, result.errorSource, result.score]).toEqual(['error', 'fleet', null]);
+    } else expect(r.err).toMatch(/ended CANCELLED without writing/);
   }, 120_000);
 });

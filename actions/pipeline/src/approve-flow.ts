@@ -2,6 +2,7 @@ import { type AgentManifest, validateSubmissions } from '@ptb/core';
 import { allCells, type CellSpec, cellOf, findCell } from './cells.ts';
 import { type Command, canApprove, parseCommand } from './commands.ts';
 import { definition, type FlowContext, knownDefinitions, Refusal, sha256 } from './context.ts';
+import { type ApprovalRecord, approvalId } from './queue.ts';
 import { readValidated, renderStatus, text } from './render.ts';
 import { checkScope } from './scope.ts';
 import { readSections } from './sticky.ts';
@@ -9,84 +10,75 @@ import type { ResultsStore } from './store.ts';
 
 export type Trigger =
   | { kind: 'comment'; prNumber: number; actor: string; body: string }
-  | { kind: 'label'; prNumber: number; actor: string; label: string };
-
-export interface Approval {
-  prNumber: number;
-  submissionId: string;
-  headSha: string;
-  manifestSha256: string;
-  definitionVersion: string;
-  cells: CellSpec[];
-  alreadyStored: number;
-  maxParallel: number;
-}
+  /** The label event carries the head it was added on: that is what the maintainer approved. */
+  | { kind: 'label'; prNumber: number; actor: string; label: string; headSha: string };
 
 export type ApproveOutcome =
   | { action: 'ignore' }
   | { action: 'refuse'; reason: string }
-  | { action: 'cancel'; cancelled: number[] }
-  | { action: 'run'; approval: Approval };
+  | { action: 'cancel'; actor: string }
+  | { action: 'run'; approval: ApprovalRecord };
 
-export const runTitle = (prNumber: number) => `ptb evaluate #${prNumber}`;
 export const EVALUATE_WORKFLOW = 'evaluate.yml';
 
 /**
- * Turns a maintainer's `/ptb run`, `/ptb retry <cell>`, `/ptb cancel` or approve label into the
- * cells to run. Checks the actor's permission through the API, pins the PR head at this moment
- * and refuses when the manifest is not the one the bot last validated and showed in its plan.
+ * Turns a maintainer's `/ptb run <sha>`, `/ptb retry <cell> <sha>`, `/ptb cancel` or approve
+ * label into an approval of exactly one commit. Checks the actor's permission through the API
+ * first (someone without it costs one call and gets no answer in the PR), and refuses unless the
+ * PR head is still the commit the comment names or the label was added on, and its manifest is
+ * the one the bot validated and showed in its plan.
  */
 export async function approve(
   ctx: FlowContext,
   trigger: Trigger,
   summaryUrl: string,
   store: ResultsStore,
+  now: () => Date = () => new Date(),
 ): Promise<ApproveOutcome> {
   const { gh, config } = ctx;
   const command: Command =
     trigger.kind === 'label'
       ? trigger.label === config.approveLabel
-        ? { kind: 'run' }
+        ? { kind: 'run', sha: trigger.headSha }
         : { kind: 'none' }
       : parseCommand(trigger.body);
   if (command.kind === 'none') return { action: 'ignore' };
   // The label is a one-shot request: take it off so that adding it again asks again.
   if (trigger.kind === 'label') await gh.removeLabel(trigger.prNumber, trigger.label);
-  const status = (lines: string[]) =>
-    gh.updateSticky(trigger.prNumber, config.botLogin, 'status', renderStatus(lines), summaryUrl);
-
   const permission = await gh.permission(trigger.actor);
   if (!canApprove(permission)) {
     const reason = `@${trigger.actor} asked for \`/ptb ${command.kind === 'invalid' ? '…' : command.kind}\`, but only maintainers with write access can start, retry or cancel runs (their permission: ${permission}). Nothing was run.`;
-    await status([`🚫 ${reason}`]);
     return { action: 'refuse', reason };
   }
+  const status = (lines: string[]) =>
+    gh.updateSticky(trigger.prNumber, config.botLogin, 'status', renderStatus(lines), summaryUrl);
   if (command.kind === 'invalid') {
     await status([`⚠️ ${text(command.message)}`]);
     return { action: 'refuse', reason: command.message };
   }
-  if (command.kind === 'cancel') {
-    const cancelled = await gh.cancelRuns(EVALUATE_WORKFLOW, runTitle(trigger.prNumber), ctx.runId);
-    await status([
-      `⏹️ @${trigger.actor} cancelled ${cancelled.length} evaluation run${cancelled.length === 1 ? '' : 's'}. Results already stored are kept.`,
-    ]);
-    return { action: 'cancel', cancelled };
-  }
+  if (command.kind === 'cancel') return { action: 'cancel', actor: trigger.actor };
   try {
-    const approval = await pin(
+    const { alreadyStored, ...pinned } = await pin(
       ctx,
       trigger.prNumber,
-      command.kind === 'run' ? command.sha : undefined,
+      command.sha,
       store,
       command.kind === 'retry' ? command.cell : undefined,
     );
+    const approval: ApprovalRecord = {
+      ...pinned,
+      id: approvalId(trigger.prNumber, ctx.runId),
+      approvedBy: trigger.actor,
+      approvedAt: now().toISOString(),
+      reviewedInRun: ctx.runId,
+    };
     const todo = approval.cells.length;
     await status([
       `▶️ Approved by @${trigger.actor} for head \`${approval.headSha.slice(0, 7)}\` (manifest sha256 \`${approval.manifestSha256.slice(0, 12)}\`).`,
       todo === 0
-        ? `All cells already have stored results for this manifest; the report is posted again without running anything.`
-        : `${todo} cell${todo === 1 ? '' : 's'} to run${approval.alreadyStored > 0 ? ` (${approval.alreadyStored} already stored)` : ''}; the GPU jobs wait for a reviewer of the \`${config.environment}\` environment.`,
-      'A push that changes the manifest from now on stops the runs; a maintainer then approves again.',
+        ? `All cells already have stored results for this manifest; nothing to run.`
+        : `${todo} cell${todo === 1 ? '' : 's'} to run${alreadyStored > 0 ? ` (${alreadyStored} already stored)` : ''}, after one review in the \`${config.environment}\` environment; the dispatcher then feeds them to the fleet, at most ${config.fleetSize} cells at once over all pull requests.`,
+      'A push that changes the manifest from now on stops the remaining cells; a maintainer then approves the new head.',
     ]);
     return { action: 'run', approval };
   } catch (e) {
@@ -96,18 +88,22 @@ export async function approve(
   }
 }
 
+type Pinned = Omit<ApprovalRecord, 'id' | 'approvedBy' | 'approvedAt' | 'reviewedInRun'> & { alreadyStored: number };
+
 async function pin(
   ctx: FlowContext,
   prNumber: number,
-  sha: string | undefined,
+  sha: string,
   store: ResultsStore,
   retry: string | undefined,
-): Promise<Approval> {
+): Promise<Pinned> {
   const { gh, config } = ctx;
   const pull = await gh.pull(prNumber);
   if (pull.state !== 'open') throw new Refusal(`pull request #${prNumber} is ${pull.state}`);
-  if (sha && !pull.headSha.startsWith(sha))
-    throw new Refusal(`the PR head is now \`${pull.headSha.slice(0, 7)}\`, not \`${sha}\`; read the new plan and approve again`);
+  if (pull.headSha !== sha)
+    throw new Refusal(
+      `the PR head is now \`${pull.headSha.slice(0, 7)}\`, not the approved \`${sha.slice(0, 7)}\`: it moved after the approval; read the new plan and approve its head`,
+    );
   const scope = checkScope(await gh.changedFiles(prNumber));
   if (!scope.ok) throw new Refusal(`the pull request is not a submission: ${scope.problems.join('; ')}`);
   const bytes = await gh.fileAt(scope.manifestPath, pull.headSha);
@@ -149,6 +145,5 @@ async function pin(
     definitionVersion: def.version,
     cells,
     alreadyStored: storedIds.size,
-    maxParallel: Math.min(config.maxParallel, config.fleetSize),
   };
 }

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export const ACTIONS = ['submission', 'approve', 'evaluate', 'report', 'publish'] as const;
+export const ACTIONS = ['submission', 'approve', 'dispatch', 'evaluate', 'report', 'publish'] as const;
 
 const actionsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -40,10 +40,16 @@ async function bundleOne(name: string, outRoot: string | undefined): Promise<str
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
+/** Pure: `[--out <dir>] [name ...]`; no name means every action. */
+export function parseBundleArgs(args: readonly string[]): { names: string[]; outRoot: string | undefined } {
   const outIndex = args.indexOf('--out');
+  if (outIndex >= 0 && args[outIndex + 1] === undefined) throw new Error('--out needs a folder');
   const outRoot = outIndex >= 0 ? args[outIndex + 1] : undefined;
-  const names = args.filter((_a, i) => i !== outIndex && i !== outIndex + 1);
-  for (const f of await bundleActions(names.length > 0 ? names : ACTIONS, outRoot ? resolve(outRoot) : undefined)) console.log(f);
+  const rest = outIndex >= 0 ? args.filter((_a, i) => i !== outIndex && i !== outIndex + 1) : [...args];
+  return { names: rest.length > 0 ? rest : [...ACTIONS], outRoot };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { names, outRoot } = parseBundleArgs(process.argv.slice(2));
+  for (const f of await bundleActions(names, outRoot ? resolve(outRoot) : undefined)) console.log(f);
 }

@@ -16,6 +16,71 @@ export interface CellRequest {
   budgetSeconds?: number;
 }
 
+/**
+ * What `ptb run` may see of the job's environment: the basics a process needs and the engine's
+ * own settings, by name. Nothing else is inherited: not the workflow token (INPUT_TOKEN), not
+ * the runner's ACTIONS_RUNTIME_TOKEN (it could upload artifacts) or ACTIONS_ID_TOKEN_*, not a
+ * provider key that happens to be set on the machine.
+ */
+export const INHERITED = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'CUDA_VISIBLE_DEVICES',
+  'NVIDIA_VISIBLE_DEVICES',
+  'PTB_GPU_INDEX',
+  'PTB_MODEL_CACHE',
+  'PTB_READONLY_CACHE',
+  'PTB_AGENT_IMAGE',
+  'PTB_EVAL_IMAGE',
+  'PTB_REQUIRE_GPU',
+  'PTB_MIN_FREE_DISK_GB',
+  'PTB_SANDBOX_TOOLCHAIN',
+  'PTB_ENGINE_DIR',
+] as const;
+
+/**
+ * The provider keys the engine's credential-injecting proxy reads (it hands the agent a
+ * placeholder). They reach `ptb run` only from the `PTB_PROVIDER_KEYS` secret, by these names.
+ */
+export const PROVIDER_KEY_NAMES = [
+  'ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'GEMINI_API_KEY',
+  'GOOGLE_API_KEY',
+  'OPENROUTER_API_KEY',
+] as const;
+
+/**
+ * Pure: the environment `ptb run` starts with. `providerKeys` is the secret's text, one
+ * `NAME=value` a line; a name the engine does not read is an error that names the line, never
+ * the value.
+ */
+export function cellEnvironment(from: NodeJS.ProcessEnv, providerKeys: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const v = from[name];
+    if (v !== undefined) env[name] = v;
+  }
+  for (const [i, raw] of (providerKeys ?? '').split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const name = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!(PROVIDER_KEY_NAMES as readonly string[]).includes(name))
+      throw new Error(
+        `PTB_PROVIDER_KEYS line ${i + 1}: expected NAME=value with NAME one of ${PROVIDER_KEY_NAMES.join(', ')}${name ? `, got ${name}` : ''}`,
+      );
+    env[name] = line.slice(eq + 1).trim();
+  }
+  return env;
+}
+
 export interface CellRunner {
   run(request: CellRequest): Promise<CellResult>;
 }
@@ -49,11 +114,12 @@ export class CliCellRunner implements CellRunner {
   private readonly env: NodeJS.ProcessEnv;
   private readonly onOutput: (chunk: string) => void;
 
-  constructor(opts: { command: readonly string[]; cwd?: string; env?: NodeJS.ProcessEnv; onOutput?: (chunk: string) => void }) {
+  /** `env` is the whole environment of `ptb run` (see cellEnvironment); nothing else is inherited. */
+  constructor(opts: { command: readonly string[]; env: NodeJS.ProcessEnv; cwd?: string; onOutput?: (chunk: string) => void }) {
     if (opts.command.length === 0) throw new Error('CliCellRunner needs a command, e.g. ["npx", "ptb"]');
     this.command = opts.command;
     this.cwd = opts.cwd;
-    this.env = opts.env ?? process.env;
+    this.env = opts.env;
     this.onOutput = opts.onOutput ?? (() => {});
   }
 

@@ -5,10 +5,12 @@ import { z } from 'zod';
 /** Pipeline settings that operators change without touching code: the fleet and its labels. */
 export const PipelineConfig = z.strictObject({
   runnerLabels: z.array(z.string().min(1)).min(1),
-  fleetSize: z.number().int().min(1),
-  maxParallel: z.number().int().min(1).max(256),
+  runnerGroup: z.string().min(1),
+  fleetSize: z.number().int().min(1).max(1000),
   overheadHours: z.number().min(0),
   environment: z.string().min(1),
+  cellEnvironment: z.string().min(1),
+  botEnvironment: z.string().min(1),
   approveLabel: z.string().min(1),
   botLogin: z.string().min(1),
   resultsBranch: z.string().regex(/^[A-Za-z0-9._/-]+$/),

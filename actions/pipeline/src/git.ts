@@ -3,9 +3,71 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 
+/** A token for git over HTTPS (a GitHub App installation token or the workflow token). */
+export interface GitAuth {
+  token: string;
+}
+
+const PASSED_ENV = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'GIT_SSL_CAINFO',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+] as const;
+
+/**
+ * simple-git for a folder, authenticated with `auth` through git's environment configuration
+ * (never written to .git/config, never on a command line that `ps` shows). Any extra header a
+ * checkout persisted is reset first, so the push is made with this token and no other.
+ */
+export function gitFor(dir: string, auth?: GitAuth): SimpleGit {
+  if (!auth) return simpleGit(dir);
+  const server = (process.env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '');
+  const header = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`;
+  const config: [string, string][] = [
+    ['http.extraHeader', ''],
+    [`http.${server}/.extraheader`, ''],
+    ['http.extraHeader', header],
+  ];
+  // What git needs to reach the server, nothing more (simple-git refuses variables such as EDITOR).
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
+  for (const k of PASSED_ENV) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  env.GIT_CONFIG_COUNT = String(config.length);
+  config.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
+  // simple-git refuses configuration from the environment unless told that it is ours.
+  const git = simpleGit({
+    baseDir: dir,
+    unsafe: { allowUnsafeConfigEnvCount: true } as { allowUnsafeCustomBinary?: boolean },
+    allowEnvironment: [
+      'GIT_TERMINAL_PROMPT',
+      'GIT_CONFIG_COUNT',
+      ...config.flatMap((_c, i) => [`GIT_CONFIG_KEY_${i}`, `GIT_CONFIG_VALUE_${i}`]),
+    ],
+  } as Parameters<typeof simpleGit>[0] & object);
+  return git.env(env);
+}
+
 export interface CommitRequest {
-  /** A clone of the repository (its remote credentials, if any, are reused). */
+  /** A clone of the repository. */
   repoDir: string;
+  /** Credentials for fetch and push; without, the clone's own configuration is used. */
+  auth?: GitAuth;
   remote?: string;
   branch: string;
   /** The commit message, or a function of the paths written (called after apply). */
@@ -28,7 +90,10 @@ export interface CommitOutcome {
 
 export const BOT_AUTHOR = { name: 'ptb-bot', email: '41898282+github-actions[bot]@users.noreply.github.com' };
 
+// A push that lost a race is retried; one the server's rules refuse (a ruleset, a protected
+// branch, a hook) would be refused again, so it fails at once with the server's words.
 const isRejected = (e: unknown) =>
+  !/pre-receive hook declined|GH0\d\d|protected branch|rule violation/i.test(String(e)) &&
   /non-fast-forward|\[rejected\]|fetch first|failed to push|cannot lock ref|stale info/i.test(String(e));
 
 /**
@@ -41,11 +106,11 @@ export async function commitAndPush(req: CommitRequest): Promise<CommitOutcome> 
   const attempts = req.attempts ?? 6;
   const author = req.author ?? BOT_AUTHOR;
   const log = req.log ?? (() => {});
-  const main = simpleGit(req.repoDir);
+  const main = gitFor(req.repoDir, req.auth);
   const dir = await mkdtemp(join(tmpdir(), 'ptb-worktree-'));
   try {
     await main.raw(['worktree', 'add', '--detach', dir]);
-    const git: SimpleGit = simpleGit(dir).addConfig('user.name', author.name).addConfig('user.email', author.email);
+    const git: SimpleGit = gitFor(dir, req.auth).addConfig('user.name', author.name).addConfig('user.email', author.email);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const exists = await fetchBranch(git, remote, req.branch);
       if (exists) await git.raw(['checkout', '--force', '--detach', `refs/remotes/${remote}/${req.branch}`]);

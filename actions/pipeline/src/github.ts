@@ -10,6 +10,7 @@ export interface Repo {
 export interface PullInfo {
   number: number;
   state: string;
+  merged: boolean;
   headSha: string;
   author: string;
   baseRef: string;
@@ -27,7 +28,14 @@ export class GitHub {
 
   async pull(number: number): Promise<PullInfo> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: number });
-    return { number, state: data.state, headSha: data.head.sha, author: data.user.login, baseRef: data.base.ref };
+    return {
+      number,
+      state: data.state,
+      merged: data.merged,
+      headSha: data.head.sha,
+      author: data.user.login,
+      baseRef: data.base.ref,
+    };
   }
 
   async changedFiles(number: number): Promise<ChangedFile[]> {
@@ -61,13 +69,22 @@ export class GitHub {
     }
   }
 
+  /**
+   * The bot's sticky comment. Comments come oldest first and the bot writes its comment at the
+   * first check of the PR, so the search stops at the page that holds it: one call, not one per
+   * hundred comments, however long the discussion.
+   */
   async stickyBody(issue: number, botLogin: string): Promise<{ id: number; body: string } | null> {
-    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
-      ...this.repo,
-      issue_number: issue,
-      per_page: 100,
-    });
-    const mine = findSticky(comments, botLogin);
+    const found = await this.octokit.paginate(
+      this.octokit.rest.issues.listComments,
+      { ...this.repo, issue_number: issue, per_page: 100 },
+      (response, done) => {
+        const hit = findSticky(response.data, botLogin);
+        if (hit) done();
+        return hit ? [hit] : [];
+      },
+    );
+    const mine = found[0];
     return mine ? { id: mine.id, body: mine.body ?? '' } : null;
   }
 
@@ -121,22 +138,27 @@ export class GitHub {
     }
   }
 
-  /** Cancels the evaluate runs of one PR (their run-name says which), except the current run. */
-  async cancelRuns(workflowFile: string, title: string, exceptRunId: number): Promise<number[]> {
-    const cancelled: number[] = [];
-    for (const status of ['queued', 'in_progress', 'waiting', 'pending'] as const) {
+  /** Runs of one workflow that have not finished, with their run names. */
+  async activeRuns(workflowFile: string): Promise<{ id: number; title: string; status: string }[]> {
+    const out = new Map<number, { id: number; title: string; status: string }>();
+    for (const status of ['queued', 'in_progress', 'waiting', 'pending', 'requested'] as const) {
       const runs = await this.octokit.paginate(this.octokit.rest.actions.listWorkflowRuns, {
         ...this.repo,
         workflow_id: workflowFile,
         status,
         per_page: 100,
       });
-      for (const run of runs) {
-        if (run.id === exceptRunId || run.display_title !== title || cancelled.includes(run.id)) continue;
-        await this.octokit.rest.actions.cancelWorkflowRun({ ...this.repo, run_id: run.id });
-        cancelled.push(run.id);
-      }
+      for (const run of runs) out.set(run.id, { id: run.id, title: run.display_title, status: run.status ?? status });
     }
-    return cancelled;
+    return [...out.values()];
+  }
+
+  async cancelRun(runId: number): Promise<void> {
+    await this.octokit.rest.actions.cancelWorkflowRun({ ...this.repo, run_id: runId });
+  }
+
+  /** Starts a workflow_dispatch run of a workflow of the default branch. */
+  async dispatch(workflowFile: string, ref: string, inputs: Record<string, string>): Promise<void> {
+    await this.octokit.rest.actions.createWorkflowDispatch({ ...this.repo, workflow_id: workflowFile, ref, inputs });
   }
 }

@@ -1,3 +1,4 @@
+import Bottleneck from 'bottleneck';
 import { Octokit } from 'octokit';
 
 export interface OctokitOptions {
@@ -15,11 +16,14 @@ export interface OctokitOptions {
 export function createOctokit(opts: OctokitOptions): Octokit {
   const base = opts.retryBaseMs ?? 1000;
   const log = opts.log ?? (() => {});
+  // GitHub asks for a second between mutating requests (secondary rate limits); tests scale it down with the rest.
+  const write = new Bottleneck.Group({ id: 'ptb-octokit-write', maxConcurrent: 1, minTime: base });
   return new Octokit({
     auth: opts.token,
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     retry: { retries: 4, retryAfterBaseValue: base },
     throttle: {
+      write,
       retryAfterBaseValue: base,
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {

@@ -26,7 +26,8 @@ export function runPlan(def: BenchmarkDefinition, manifest: AgentManifest, confi
   const cellsPerRun = def.baseModels.length * def.benchmarks.length;
   const demand = demandOf(def, manifest.id, manifest.runs, config.overheadHours);
   const cells = cellsToRun ?? demand.cells;
-  const concurrent = Math.max(1, Math.min(config.fleetSize, config.maxParallel, cells));
+  // The dispatcher keeps at most fleetSize cells in flight over all PRs: this is the best case, with the fleet to itself.
+  const concurrent = Math.max(1, Math.min(config.fleetSize, cells));
   const capacity = capacityPlan([{ ...demand, cells }], concurrent * def.budget.gpu.count);
   return {
     submissionId: manifest.id,

@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AgentManifest, validateManifestBytes } from '@ptb/core';
 import { runFiles } from './aggregate.ts';
 import { definition, sha256 } from './context.ts';
-import { commitAndPush } from './git.ts';
+import { commitAndPush, type GitAuth } from './git.ts';
 import { type ResultsStore, serialize } from './store.ts';
 
 export interface PublishRequest {
   repoDir: string;
   branch: string;
   remote?: string;
+  /** The GitHub App's installation token: the App is the one actor allowed past main's ruleset. */
+  auth?: GitAuth;
   store: ResultsStore;
   log?: (message: string) => void;
   attempts?: number;
@@ -20,26 +22,39 @@ export interface PublishOutcome {
   sha: string | null;
   committed: boolean;
   published: string[];
+  /** Result files removed because they were run for another version of the manifest. */
+  removed: string[];
   attempts: number;
 }
 
 /**
- * After a merge: for every agent submission on the default branch, the verified results stored
- * for exactly its manifest (by sha256) are written to `submissions/<id>/results/run-<seed>.json`
- * and committed by the bot. Idempotent: unchanged files make no commit. A push that loses a
- * race starts again from the new tip.
+ * The commit message of a publish. `[skip actions]`: the App's push would otherwise start
+ * publish.yml again; the run that pushed builds the site from this commit itself.
+ */
+export const publishMessage = (ids: readonly string[], removed: readonly string[]) =>
+  `Publish verified results: ${[...ids, ...removed.map((r) => `-${r}`)].join(', ') || 'none'} [skip actions]`;
+
+/**
+ * After a merge (and whenever results arrive for a merged manifest): for every agent submission
+ * on the default branch, `submissions/<id>/results/` becomes exactly the verified results stored
+ * for the manifest that is there now (by sha256). Result files of an earlier version of the
+ * manifest are removed, never shown beside the new one. Idempotent; a push that loses a race
+ * starts again from the new tip.
  */
 export async function publish(req: PublishRequest): Promise<PublishOutcome> {
   let published: string[] = [];
+  let removed: string[] = [];
   const outcome = await commitAndPush({
     repoDir: req.repoDir,
     ...(req.remote ? { remote: req.remote } : {}),
+    ...(req.auth ? { auth: req.auth } : {}),
     branch: req.branch,
     ...(req.attempts ? { attempts: req.attempts } : {}),
     ...(req.log ? { log: req.log } : {}),
-    message: () => `Publish verified results: ${published.join(', ')}`,
+    message: () => publishMessage(published, removed),
     apply: async (dir) => {
       published = [];
+      removed = [];
       const paths: string[] = [];
       const root = join(dir, 'submissions');
       for (const id of (await readdir(root, { withFileTypes: true }))
@@ -53,14 +68,24 @@ export async function publish(req: PublishRequest): Promise<PublishOutcome> {
         if (manifest?.kind !== 'agent' || manifest.imported) continue;
         const def = definition(dir, manifest.benchmarkVersion);
         const cells = await req.store.load(id, sha256(bytes));
-        if (cells.length === 0) continue;
+        const wanted = new Map<string, string>();
+        for (const run of runFiles(def, manifest as AgentManifest, cells).filter((r) => r.cells.length > 0))
+          wanted.set(`submissions/${id}/results/run-${run.seed}.json`, serialize(run));
+        const resultsDir = join(root, id, 'results');
+        const present = existsSync(resultsDir)
+          ? (await readdir(resultsDir)).filter((f) => f.endsWith('.json')).map((f) => `submissions/${id}/results/${f}`)
+          : [];
         let changed = false;
-        for (const run of runFiles(def, manifest as AgentManifest, cells).filter((r) => r.cells.length > 0)) {
-          const rel = `submissions/${id}/results/run-${run.seed}.json`;
-          const text = serialize(run);
+        for (const rel of present)
+          if (!wanted.has(rel)) {
+            await rm(join(dir, rel));
+            paths.push(rel);
+            removed.push(rel);
+          }
+        for (const [rel, text] of wanted) {
           const file = join(dir, rel);
           if (existsSync(file) && (await readFile(file, 'utf8')) === text) continue;
-          await mkdir(join(root, id, 'results'), { recursive: true });
+          await mkdir(resultsDir, { recursive: true });
           await writeFile(file, text);
           paths.push(rel);
           changed = true;
@@ -70,5 +95,5 @@ export async function publish(req: PublishRequest): Promise<PublishOutcome> {
       return paths;
     },
   });
-  return { sha: outcome.sha, committed: outcome.committed, published, attempts: outcome.attempts };
+  return { sha: outcome.sha, committed: outcome.committed, published, removed, attempts: outcome.attempts };
 }

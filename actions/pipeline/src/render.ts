@@ -66,7 +66,11 @@ export function renderPlan(plan: RunPlan, headSha: string, manifestSha256: strin
     `| expected wall time | ${hours(plan.wallHours)}: ${plan.waves} wave${plan.waves === 1 ? '' : 's'} of up to ${plan.concurrent} cells on a fleet of ${plan.fleetSize} |`,
     `| environment | \`${plan.environment}\` (required reviewers) |`,
     '',
-    `A maintainer starts the runs with \`/ptb run\` or the \`${approveLabel}\` label. Pushing a changed manifest afterwards cancels the approval.`,
+    `A maintainer starts the runs of exactly this head with the \`${approveLabel}\` label or by commenting`,
+    '',
+    `    /ptb run ${headSha}`,
+    '',
+    'Pushing a changed manifest afterwards stops the approval; the new head needs a new one.',
     `<!-- ptb:validated head=${headSha} manifest=${manifestSha256} -->`,
   ].join('\n');
 }
@@ -148,7 +152,7 @@ export function renderScores(def: ResolvedDefinition, ev: Evaluation, cells: rea
       '**Cells that did not finish** (infrastructure failures: they count as missing until a maintainer retries them)',
       '',
     );
-    for (const f of ctx.failed) out.push(`- ${f.id}: ${text(f.reason)} — retry with \`/ptb retry ${f.id}\``);
+    for (const f of ctx.failed) out.push(`- ${f.id}: ${text(f.reason)} — retry with \`/ptb retry ${f.id} ${ctx.headSha}\``);
     out.push('');
   }
   const links = cells.flatMap((c) =>

@@ -1,104 +1,183 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AgentManifest, CellResult, percent, type Submission, validateSubmissions } from '@ptb/core';
 import { evaluateSubmission } from './aggregate.ts';
+import { type CellStamp, resultMismatch } from './cell-flow.ts';
 import { type CellSpec, cellOf } from './cells.ts';
 import { definition, type FlowContext, knownDefinitions, Refusal, sha256 } from './context.ts';
+import type { ApprovalRecord, CellOutcome } from './queue.ts';
 import { renderScores } from './render.ts';
-import type { ResultsStore } from './store.ts';
+import { cellPath, outcomePath, type QueueStore, type ResultsStore } from './store.ts';
 
-export interface ReportJob {
-  prNumber: number;
-  headSha: string;
-  manifestSha256: string;
-  submissionId: string;
-  /** Folder with one sub-folder per downloaded cell artifact (result.json, cell.json, logs/). */
-  artifactsDir: string;
-  /** The cells the approve job asked for. */
-  expected: readonly CellSpec[];
-  published: readonly Submission[];
+export const PUBLISH_WORKFLOW = 'publish.yml';
+
+export interface StoreJob {
+  approvalId: string;
+  cellId: string;
+  /** The cell run and attempt whose artifact this is (a re-run from the UI is a new attempt). */
+  runId: number;
+  runAttempt: number;
+  /** The artifact of exactly this cell, run and attempt, downloaded by name (absent when the job left none). */
+  artifactDir: string;
+  /** The default branch, to see whether the approved manifest is merged already. */
+  defaultBranch: string;
+}
+
+export type Verdict = { result: CellResult } | { reason: string };
+
+/**
+ * Pure over the files: is this artifact the result of exactly this cell of this approval, made
+ * by this run attempt? Anything else (another cell's leftovers, another approval, another
+ * attempt, an unverified result) is refused with the reason.
+ */
+export async function readArtifact(
+  dir: string,
+  approval: ApprovalRecord,
+  cell: CellSpec,
+  runId: number,
+  runAttempt: number,
+): Promise<Verdict> {
+  if (!existsSync(join(dir, 'cell.json'))) return { reason: 'the job ended without a result (see its logs)' };
+  let stamp: Partial<CellStamp>;
+  try {
+    stamp = JSON.parse(await readFile(join(dir, 'cell.json'), 'utf8')) as Partial<CellStamp>;
+  } catch {
+    return { reason: 'the artifact has an unreadable cell.json' };
+  }
+  const expected: CellStamp = {
+    cell: cell.id,
+    artifact: cell.artifact,
+    approvalId: approval.id,
+    headSha: approval.headSha,
+    manifestSha256: approval.manifestSha256,
+    runId,
+    runAttempt,
+  };
+  const off = (Object.keys(expected) as (keyof CellStamp)[]).filter((k) => stamp[k] !== expected[k]);
+  if (off.length > 0)
+    return {
+      reason: `the artifact is not this cell's (${off.map((k) => `${k} ${String(stamp[k])}, expected ${String(expected[k])}`).join('; ')})`,
+    };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
+  } catch {
+    return { reason: 'no readable result.json' };
+  }
+  const parsed = CellResult.safeParse(raw);
+  if (!parsed.success) return { reason: `result.json is not a valid cell result: ${parsed.error.issues[0]?.message}` };
+  const r = parsed.data;
+  const wrong = resultMismatch(r, approval.submissionId, approval.manifestSha256, cell);
+  if (wrong.length > 0) return { reason: `result.json is another cell's (${wrong.join(', ')})` };
+  if (r.provenance.kind !== 'verified') return { reason: 'result without verified provenance' };
+  return { result: r };
+}
+
+export interface StoreOutcome {
+  cell: string;
+  status: CellOutcome['status'];
+  reason?: string;
+  newlyStored: boolean;
+}
+
+/**
+ * The first half of the store job, with no API call: check the artifact against the pinned cell
+ * and commit the result and the cell's outcome to the results branch. A rate limit or an outage
+ * of the API afterwards loses nothing.
+ */
+export async function storeCell(
+  job: StoreJob,
+  store: ResultsStore & QueueStore,
+  now: () => Date = () => new Date(),
+): Promise<{ approval: ApprovalRecord; outcome: StoreOutcome }> {
+  const entry = await store.approval(job.approvalId);
+  if (!entry) throw new Refusal(`no approval ${job.approvalId} in the queue`);
+  const approval = entry.approval;
+  const cell = approval.cells.find((c) => c.id === job.cellId);
+  if (!cell) throw new Refusal(`cell ${job.cellId} is not part of approval ${approval.id}`);
+  const verdict = await readArtifact(job.artifactDir, approval, cell, job.runId, job.runAttempt);
+  const record: CellOutcome = {
+    cell: cell.id,
+    status: 'result' in verdict ? 'stored' : 'failed',
+    runId: job.runId,
+    runAttempt: job.runAttempt,
+    ...('reason' in verdict ? { reason: verdict.reason } : {}),
+    at: now().toISOString(),
+  };
+  const files: Record<string, unknown> = { [outcomePath(approval.id, cell.artifact)]: record };
+  if ('result' in verdict) files[cellPath(approval.submissionId, approval.manifestSha256, verdict.result)] = verdict.result;
+  const saved = await store.writeQueue(
+    files,
+    `${record.status === 'stored' ? 'Result' : 'Failure'} of ${cell.id} for ${approval.submissionId} (PR #${approval.prNumber}, ${approval.headSha.slice(0, 7)}, approval ${approval.id})`,
+  );
+  return {
+    approval,
+    outcome: {
+      cell: cell.id,
+      status: record.status,
+      ...(record.reason ? { reason: record.reason } : {}),
+      newlyStored: saved.committed && record.status === 'stored',
+    },
+  };
 }
 
 export interface ReportOutcome {
   stored: number;
-  newlyStored: number;
   pending: number;
   failed: { id: string; reason: string }[];
   markdown: string;
+  /** Whether publish.yml was started because the manifest is merged already. */
+  publishRequested: boolean;
 }
 
 /**
- * The last job: validates each cell artifact against the approval it belongs to, stores the good
- * ones durably (before anything is posted), then reports everything stored for this manifest.
- * Running it again for the same SHA stores nothing new and posts the same comment.
+ * The second half, after the results are safe: everything stored for this manifest goes into
+ * the sticky comment, the job summary and a check run; if the manifest is on the default branch
+ * already (merged before its cells finished), publish.yml is started so that the result lands.
  */
 export async function report(
   ctx: FlowContext,
-  job: ReportJob,
-  store: ResultsStore,
+  approval: ApprovalRecord,
+  store: ResultsStore & QueueStore,
+  published: readonly Submission[],
+  defaultBranch: string,
   writeSummary: (markdown: string) => Promise<void>,
   summaryUrl: string,
 ): Promise<ReportOutcome> {
   const { gh, config } = ctx;
-  const path = `submissions/${job.submissionId}/submission.yaml`;
-  const bytes = await gh.fileAt(path, job.headSha);
-  if (!bytes || sha256(bytes) !== job.manifestSha256) throw new Refusal(`${path} at ${job.headSha} is not the approved manifest`);
+  const path = `submissions/${approval.submissionId}/submission.yaml`;
+  const bytes = await gh.fileAt(path, approval.headSha);
+  if (!bytes || sha256(bytes) !== approval.manifestSha256)
+    throw new Refusal(`${path} at ${approval.headSha} is not the approved manifest`);
   const check = validateSubmissions(
-    [{ manifest: { path, bytes }, folderId: job.submissionId, results: [], strayFiles: [] }],
+    [{ manifest: { path, bytes }, folderId: approval.submissionId, results: [], strayFiles: [] }],
     knownDefinitions(ctx.root),
   );
   const manifest = check.submissions[0]?.manifest;
-  if (manifest?.kind !== 'agent') throw new Refusal(`${path} at ${job.headSha} is not a valid agent manifest`);
+  if (manifest?.kind !== 'agent') throw new Refusal(`${path} at ${approval.headSha} is not a valid agent manifest`);
   const def = definition(ctx.root, manifest.benchmarkVersion);
-
-  const accepted: CellResult[] = [];
-  const failed: { id: string; reason: string }[] = [];
-  const seen = new Set<string>();
-  for (const entry of existsSync(job.artifactsDir) ? await readdir(job.artifactsDir, { withFileTypes: true }) : []) {
-    if (!entry.isDirectory()) continue;
-    const dir = join(job.artifactsDir, entry.name);
-    const verdict = await readArtifact(dir, job);
-    if (verdict === null) continue;
-    if ('reason' in verdict) {
-      failed.push({ id: verdict.id ?? entry.name, reason: verdict.reason });
-      continue;
-    }
-    const id = cellOf(def, verdict.result).id;
-    seen.add(id);
-    accepted.push(verdict.result);
-  }
-  for (const c of job.expected)
-    if (!seen.has(c.id) && !failed.some((f) => f.id === c.id))
-      failed.push({ id: c.id, reason: 'the job ended without a result (see its logs)' });
-
-  // Durable first: a comment that fails after this loses nothing.
-  const saved = await store.save(
-    job.submissionId,
-    job.manifestSha256,
-    accepted,
-    `Results of ${job.submissionId} (PR #${job.prNumber}, ${job.headSha.slice(0, 7)}): ${accepted.length} cell(s)`,
-  );
-  ctx.log(
-    `stored ${accepted.length} cell result(s) of ${job.submissionId} (${saved.committed ? 'new commit' : 'already stored'})`,
-  );
-  const stored = await store.load(job.submissionId, job.manifestSha256);
+  const stored = await store.load(approval.submissionId, approval.manifestSha256);
   const storedIds = new Set(stored.map((c) => cellOf(def, c).id));
-  const stillFailed = failed.filter((f) => !storedIds.has(f.id));
+  const failed = new Map<string, string>();
+  for (const e of await store.queue())
+    if (e.approval.manifestSha256 === approval.manifestSha256)
+      for (const o of e.outcomes) if (o.status === 'failed' && !storedIds.has(o.cell)) failed.set(o.cell, o.reason ?? 'failed');
+  const stillFailed = [...failed].map(([id, reason]) => ({ id, reason }));
 
-  const ev = evaluateSubmission(def, manifest as AgentManifest, stored, job.published);
+  const ev = evaluateSubmission(def, manifest as AgentManifest, stored, published);
   const markdown = renderScores(def, ev, stored, {
-    headSha: job.headSha,
-    manifestSha256: job.manifestSha256,
+    headSha: approval.headSha,
+    manifestSha256: approval.manifestSha256,
     runUrl: ctx.runUrl,
     failed: stillFailed,
   });
   await writeSummary(markdown);
-  await gh.updateSticky(job.prNumber, config.botLogin, 'scores', markdown, summaryUrl);
+  await gh.updateSticky(approval.prNumber, config.botLogin, 'scores', markdown, summaryUrl);
   const complete = ev.pending.length === 0;
   await gh.checkRun({
     name: 'ptb / evaluate',
-    headSha: job.headSha,
+    headSha: approval.headSha,
     conclusion: complete ? 'success' : stillFailed.length > 0 ? 'failure' : 'neutral',
     title: complete
       ? `Scored: ${ev.row.score ? percent(ev.row.score.mean) : 'n/a'}`
@@ -106,45 +185,8 @@ export async function report(
     summary: markdown,
     detailsUrl: summaryUrl,
   });
-  return {
-    stored: stored.length,
-    newlyStored: saved.committed ? accepted.length : 0,
-    pending: ev.pending.length,
-    failed: stillFailed,
-    markdown,
-  };
-}
-
-async function readArtifact(
-  dir: string,
-  job: ReportJob,
-): Promise<{ result: CellResult } | { id?: string; reason: string } | null> {
-  // A cell that failed before its result leaves only logs: the expected-cells check reports it.
-  if (!existsSync(join(dir, 'cell.json'))) return null;
-  let pin: { cell?: string; headSha?: string; manifestSha256?: string };
-  try {
-    pin = JSON.parse(await readFile(join(dir, 'cell.json'), 'utf8'));
-  } catch {
-    return { reason: `artifact ${dir.split(/[\\/]/).at(-1)} has an unreadable cell.json` };
-  }
-  const id = pin.cell;
-  if (pin.manifestSha256 !== job.manifestSha256)
-    return {
-      ...(id ? { id } : {}),
-      reason: `result belongs to another approval (manifest ${String(pin.manifestSha256).slice(0, 12)})`,
-    };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
-  } catch {
-    return { ...(id ? { id } : {}), reason: 'no readable result.json' };
-  }
-  const parsed = CellResult.safeParse(raw);
-  if (!parsed.success)
-    return { ...(id ? { id } : {}), reason: `result.json is not a valid cell result: ${parsed.error.issues[0]?.message}` };
-  const r = parsed.data;
-  if (r.submissionId !== job.submissionId)
-    return { ...(id ? { id } : {}), reason: `result of another submission (${r.submissionId})` };
-  if (r.provenance.kind !== 'verified') return { ...(id ? { id } : {}), reason: 'result without verified provenance' };
-  return { result: r };
+  const onMain = await gh.fileAt(path, defaultBranch);
+  const publishRequested = onMain !== null && sha256(onMain) === approval.manifestSha256;
+  if (publishRequested) await gh.dispatch(PUBLISH_WORKFLOW, defaultBranch, {});
+  return { stored: stored.length, pending: ev.pending.length, failed: stillFailed, markdown, publishRequested };
 }

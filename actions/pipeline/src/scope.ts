@@ -1,4 +1,10 @@
-/** What a pull request may change: one submission folder, and only the files a submitter writes. */
+import { code } from './render.ts';
+
+/**
+ * What a pull request may change: one submission folder, and only the files a submitter writes.
+ * Paths come from the PR and end up in the bot's comment: each goes through `code`, so a file
+ * name cannot carry the comment's hidden markers.
+ */
 
 export interface ChangedFile {
   filename: string;
@@ -28,24 +34,26 @@ export function checkScope(files: readonly ChangedFile[]): ScopeVerdict {
       const [, id = '', rest = ''] = m;
       ids.add(id);
       if (rest.startsWith('results/'))
-        problems.push(`\`${path}\`: results are written by the evaluation bot after a maintainer's approval; remove this change`);
+        problems.push(
+          `${code(path)}: results are written by the evaluation bot after a maintainer's approval; remove this change`,
+        );
       else if (!SUBMITTER_FILES.has(rest))
-        problems.push(`\`${path}\`: a submission folder holds only submission.yaml and README.md; remove this file`);
+        problems.push(`${code(path)}: a submission folder holds only submission.yaml and README.md; remove this file`);
       else if (rest === 'submission.yaml' && f.status === 'removed' && path === f.filename)
-        problems.push(`\`${path}\`: removing a submission is done by a maintainer; open an issue instead`);
+        problems.push(`${code(path)}: removing a submission is done by a maintainer; open an issue instead`);
     }
   }
   if (outside.length > 0) {
     const github = outside.some((p) => p.startsWith('.github/'));
     problems.unshift(
-      `this pull request changes files outside \`submissions/<id>/\`: ${outside.map((p) => `\`${p}\``).join(', ')}.` +
+      `this pull request changes files outside \`submissions/<id>/\`: ${outside.map((p) => code(p)).join(', ')}.` +
         (github ? ' Changes to `.github/` are never accepted in a submission.' : '') +
         ' Open a separate pull request for anything that is not your submission.',
     );
   }
   if (ids.size > 1)
     problems.unshift(
-      `this pull request touches ${ids.size} submission folders (${[...ids].map((i) => `\`submissions/${i}/\``).join(', ')}); one pull request may change exactly one`,
+      `this pull request touches ${ids.size} submission folders (${[...ids].map((i) => code(`submissions/${i}/`)).join(', ')}); one pull request may change exactly one`,
     );
   const [id] = [...ids];
   if (problems.length > 0 || id === undefined)
@@ -67,8 +75,8 @@ export function checkOwnership(opts: {
   const { submissionId, author, existingOwner, exists } = opts;
   if (!exists) return null;
   if (!existingOwner)
-    return `\`submissions/${submissionId}/\` already exists and has no contact.github owner (imported results); only a maintainer may change it`;
+    return `${code(`submissions/${submissionId}/`)} already exists and has no contact.github owner (imported results); only a maintainer may change it`;
   if (existingOwner.toLowerCase() !== author.toLowerCase())
-    return `\`submissions/${submissionId}/\` belongs to @${existingOwner}; you (@${author}) may not edit another submitter's folder. Choose a new id for your submission`;
+    return `${code(`submissions/${submissionId}/`)} belongs to @${existingOwner}; you (@${author}) may not edit another submitter's folder. Choose a new id for your submission`;
   return null;
 }

@@ -14,7 +14,8 @@ export interface WorkflowRules {
 }
 
 type Obj = Record<string, unknown>;
-const PRIVILEGED = ['pull_request_target', 'issue_comment', 'workflow_run'];
+// Triggers whose runs get secrets or a write token (and run the default branch's code).
+const PRIVILEGED = ['pull_request_target', 'issue_comment', 'workflow_run', 'workflow_dispatch', 'schedule'];
 const DEFAULT_BRANCH = `\${{ github.event.repository.default_branch }}`;
 const PR_HEAD = /github\.event\.pull_request\.head|github\.head_ref|refs\/pull\/|head-sha|head_sha/;
 
@@ -60,9 +61,9 @@ export function checkWorkflow(file: string, text: string, rules: WorkflowRules):
     if (!('permissions' in job)) problems.push(`${where}: no permissions (least privilege: grant only what the job needs)`);
     if (!('timeout-minutes' in job) && !('uses' in job)) problems.push(`${where}: no timeout-minutes`);
     const runsOn = Array.isArray(job['runs-on']) ? (job['runs-on'] as unknown[]).map(String) : [String(job['runs-on'] ?? '')];
-    if (runsOn.includes('self-hosted')) {
+    if (runsOn.includes('self-hosted') || runsOn.some((l) => rules.gpuLabels.includes(l))) {
       if (runsOn.join(',') !== rules.gpuLabels.join(','))
-        problems.push(`${where}: self-hosted runs-on must be exactly [${rules.gpuLabels.join(', ')}]`);
+        problems.push(`${where}: a GPU job's runs-on must be exactly [${rules.gpuLabels.join(', ')}]`);
       if (!job.environment) problems.push(`${where}: a GPU job must run in the protected environment (required reviewers)`);
       if (writes(job.permissions)) problems.push(`${where}: a GPU job must not hold a token that can write`);
       if (!(Number(job['timeout-minutes']) > rules.gpuBudgetMinutes))
@@ -82,7 +83,9 @@ export function checkWorkflow(file: string, text: string, rules: WorkflowRules):
       if (privileged) {
         if (PR_HEAD.test(run) || withValues.some((v) => PR_HEAD.test(v) && uses.startsWith('actions/checkout')))
           problems.push(`${at}: a privileged workflow must not fetch or check out the PR's code`);
-        if (uses.startsWith('actions/checkout') && obj(step.with).ref !== DEFAULT_BRANCH)
+        // The default branch, or a commit an earlier job of this run made on it (publish's site job).
+        const ref = String(obj(step.with).ref ?? '');
+        if (uses.startsWith('actions/checkout') && ref !== DEFAULT_BRANCH && !ref.startsWith('${{ needs.'))
           problems.push(`${at}: checkout in a privileged workflow must set ref: ${DEFAULT_BRANCH}`);
       }
     }

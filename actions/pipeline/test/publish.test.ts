@@ -9,7 +9,8 @@ import { sha256 } from '../src/context.ts';
 import { commitAndPush } from '../src/git.ts';
 import { publish } from '../src/publish-flow.ts';
 import { GitResultsStore, type ResultsStore } from '../src/store.ts';
-import { makeRepo, manifestYaml, runBundled, type TestRepo, tempDir } from './support/harness.ts';
+import { type GitHttpStandIn, startGitHttp } from './support/git-http-standin.ts';
+import { makeRepo, manifestYaml, removeTempDirs, runBundled, type TestRepo, tempDir } from './support/harness.ts';
 
 let repo: TestRepo;
 const manifests = { 'ada-agent': manifestYaml('ada-agent', 'ada', 2), 'bob-agent': manifestYaml('bob-agent', 'bob', 1) };
@@ -82,7 +83,10 @@ beforeAll(async () => {
   // Results of an older version of ada's manifest must not be published.
   await store.save('ada-agent', 'f'.repeat(64), [cell('ada-agent', 'old', 'Qwen/Qwen3-4B-Base', 'bfcl', 1)], 'stale');
 }, 60_000);
-afterAll(() => repo.cleanup());
+afterAll(() => {
+  repo.cleanup();
+  removeTempDirs();
+});
 
 describe('commitAndPush against a local bare remote', { timeout: 60_000 }, () => {
   it('five concurrent writers all land: a non-fast-forward push retries on the new tip', async () => {
@@ -149,7 +153,7 @@ describe('publish after merge', { timeout: 60_000 }, () => {
     expect(check.results).toMatchObject({ kind: 'run', seed: 1, cells: [{ benchmark: 'gsm8k' }] });
     expect(run1).not.toContain('bfcl'); // the stale manifest's results stay out
     expect(await remote().raw(['log', '-1', '--format=%an %s', 'main'])).toBe(
-      'ptb-bot Publish verified results: ada-agent, bob-agent\n',
+      'ptb-bot Publish verified results: ada-agent, bob-agent [skip actions]\n',
     );
   });
 
@@ -193,7 +197,7 @@ describe('publish after merge', { timeout: 60_000 }, () => {
     const run = await runBundled(bundle, {
       eventName: 'push',
       event: { ref: 'refs/heads/main' },
-      inputs: { branch: 'main' },
+      inputs: { branch: 'main', token: 'ghs_app' },
       api: 'http://127.0.0.1:9',
       workspace: dir,
     });
@@ -203,12 +207,98 @@ describe('publish after merge', { timeout: 60_000 }, () => {
     const second = await runBundled(bundle, {
       eventName: 'workflow_dispatch',
       event: {},
-      inputs: { branch: 'main' },
+      inputs: { branch: 'main', token: 'ghs_app' },
       api: 'http://127.0.0.1:9',
       workspace: dir,
     });
     expect(second.code, second.output).toBe(0);
     expect(second.outputs.published).toBe('');
     expect(second.output).toContain('nothing new to publish');
+  });
+});
+
+describe('results on main always match the manifest there', { timeout: 60_000 }, () => {
+  it('results run for an earlier version of a manifest are removed when the manifest changes', async () => {
+    const dir = await clone('changed');
+    // ada edits her merged manifest: the results on main were run for the old one.
+    const edited = manifestYaml('ada-agent', 'ada', 2, 'links: []\n');
+    writeFileSync(join(dir, 'submissions/ada-agent/submission.yaml'), edited);
+    await simpleGit(dir).add('.').commit('ada edits her manifest').push('origin', 'main');
+    expect(await remote().raw(['ls-tree', '--name-only', 'main', 'submissions/ada-agent/results/'])).toContain('run-1.json');
+    const outcome = await publish({
+      repoDir: dir,
+      branch: 'main',
+      store: new GitResultsStore({ repoDir: dir, branch: 'ptb-results' }),
+    });
+    expect(outcome.removed).toEqual(['submissions/ada-agent/results/run-1.json', 'submissions/ada-agent/results/run-2.json']);
+    expect(await remote().raw(['ls-tree', '--name-only', 'main', 'submissions/ada-agent/results/'])).toBe('');
+    // bob's results still match his manifest and stay.
+    expect(await remote().raw(['ls-tree', '--name-only', 'main', 'submissions/bob-agent/results/'])).toContain('run-1.json');
+  });
+});
+
+describe('publish on a protected main (git over HTTP, rulesets as on github.com)', { timeout: 60_000 }, () => {
+  let server: GitHttpStandIn;
+  const WORKFLOW_TOKEN = 'ghs_workflow_token';
+  const APP_TOKEN = 'ghs_app_installation_token';
+  beforeAll(async () => {
+    server = await startGitHttp({
+      bare: repo.remote,
+      tokens: { [WORKFLOW_TOKEN]: 'github-actions[bot]', [APP_TOKEN]: 'ptb-bot[bot]' },
+      protectedRefs: ['refs/heads/main', 'refs/heads/ptb-results'],
+      bypass: 'ptb-bot[bot]',
+    });
+  });
+  afterAll(() => server.close());
+
+  /** What actions/checkout leaves without persist-credentials: false: the workflow token in .git/config. */
+  async function checkout(): Promise<string> {
+    const dir = join(tempDir('https-checkout'), 'repo');
+    const header = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${WORKFLOW_TOKEN}`).toString('base64')}`;
+    await simpleGit().clone(server.url, dir, ['-c', `http.extraHeader=${header}`]);
+    await simpleGit(dir).addConfig('http.extraHeader', header);
+    await simpleGit(dir).addConfig('user.name', 'test').addConfig('user.email', 'test@example.org');
+    return dir;
+  }
+
+  it('the workflow token is refused on main and on the results branch; the App token passes', async () => {
+    const store = new GitResultsStore({ repoDir: repo.root, branch: 'ptb-results' });
+    await store.save(
+      'bob-agent',
+      sha256(new TextEncoder().encode(manifests['bob-agent'])),
+      [cell('bob-agent', manifests['bob-agent'], 'google/gemma-3-4b-pt', 'gsm8k', 1)],
+      'one more',
+    );
+    const dir = await checkout();
+    // As before: publish pushing with the persisted workflow token.
+    await expect(
+      publish({ repoDir: dir, branch: 'main', store: new GitResultsStore({ repoDir: dir, branch: 'ptb-results' }) }),
+    ).rejects.toThrow(/GH013: Repository rule violations found for refs\/heads\/main/);
+    await expect(
+      new GitResultsStore({ repoDir: dir, branch: 'ptb-results' }).save(
+        'x',
+        'y'.repeat(64),
+        [cell('bob-agent', 'z', 'google/gemma-3-4b-pt', 'bfcl', 1)],
+        'm',
+      ),
+    ).rejects.toThrow(/GH013/);
+    // The publish action with the App's token.
+    const [bundle = ''] = await bundleActions(['publish'], tempDir('bundle'));
+    const run = await runBundled(bundle, {
+      eventName: 'push',
+      event: { ref: 'refs/heads/main' },
+      inputs: { branch: 'main', token: APP_TOKEN },
+      api: 'http://127.0.0.1:9',
+      workspace: dir,
+      env: { GIT_TERMINAL_PROMPT: '0' },
+    });
+    expect(run.code, run.output).toBe(0);
+    expect(run.outputs.published).toBe('bob-agent');
+    expect(server.pushes.filter((p) => p.ok).map((p) => p.actor)).toEqual(['ptb-bot[bot]']);
+    expect(server.pushes.filter((p) => !p.ok).map((p) => p.actor)).toEqual(['github-actions[bot]', 'github-actions[bot]']);
+    // The token never lands in the checkout's configuration.
+    expect(readFileSync(join(dir, '.git', 'config'), 'utf8')).not.toContain(
+      Buffer.from(`x-access-token:${APP_TOKEN}`).toString('base64'),
+    );
   });
 });

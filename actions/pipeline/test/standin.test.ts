@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitHubStandIn } from './support/github-standin.ts';
+import { GitHub } from '../src/github.ts';
+import { createOctokit } from '../src/octokit.ts';
+import { STICKY_MARKER } from '../src/sticky.ts';
+import { BOT, GitHubStandIn } from './support/github-standin.ts';
 import { openApi } from './support/openapi.ts';
 
 // The stand-in is only worth something if it catches what GitHub would reject or never send.
@@ -45,6 +48,22 @@ describe('the GitHub stand-in checks requests and responses against the OpenAPI 
     expect(api.checkResponse(route, 201, {})).toEqual(['pulls/get does not declare a 201 response']);
     expect(api.checkResponse(route, 502, { message: 'Server Error' })).toEqual([]);
   });
+  it('finding the sticky comment under a long discussion takes one call, not one per hundred comments', async () => {
+    gh.violations.length = 0;
+    gh.addComment(5, BOT, `${STICKY_MARKER}\nthe bot's comment`);
+    for (let i = 0; i < 250; i++) gh.addComment(5, `user${i % 7}`, `comment ${i}`);
+    const github = new GitHub(createOctokit({ token: 't', baseUrl: gh.url, retryBaseMs: 5 }), { owner: gh.owner, repo: gh.repo });
+    const before = gh.requests.filter((r) => r.operationId === 'issues/list-comments').length;
+    expect((await github.stickyBody(5, BOT))?.body).toContain("the bot's comment");
+    expect(gh.requests.filter((r) => r.operationId === 'issues/list-comments').length - before).toBe(1);
+    // Without a sticky comment every page is read (and nothing is found): three pages of 100.
+    const pagesBefore = gh.requests.filter((r) => r.operationId === 'issues/list-comments').length;
+    for (let i = 0; i < 250; i++) gh.addComment(6, 'user', `comment ${i}`);
+    expect(await github.stickyBody(6, BOT)).toBeNull();
+    expect(gh.requests.filter((r) => r.operationId === 'issues/list-comments').length - pagesBefore).toBe(3);
+    expect(gh.violations).toEqual([]);
+  });
+
   it('well-formed calls leave no violation', async () => {
     gh.violations.length = 0;
     const res = await call('GET', '/repos/ptb-org/leaderboard/contents/submissions%2Fa%2Fsubmission.yaml?ref=main');

@@ -4,7 +4,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleActions } from '../src/bundle.ts';
 import { STICKY_MARKER } from '../src/sticky.ts';
 import { BOT, GitHubStandIn } from './support/github-standin.ts';
-import { makeRepo, manifestYaml, pullRequestEvent, runBundled, type TestRepo, tempDir } from './support/harness.ts';
+import {
+  makeRepo,
+  manifestYaml,
+  pullRequestEvent,
+  removeTempDirs,
+  runBundled,
+  type TestRepo,
+  tempDir,
+} from './support/harness.ts';
 
 let gh: GitHubStandIn;
 let repo: TestRepo;
@@ -19,6 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gh.close();
   repo.cleanup();
+  removeTempDirs();
 });
 afterEach(() => {
   // Every request body and every response checked against GitHub's OpenAPI description.
@@ -47,7 +56,8 @@ describe('submission action (pull_request_target), end to end against the GitHub
     expect(comment?.body.startsWith(STICKY_MARKER)).toBe(true);
     expect(comment?.body).toContain('| cells | 84 = 3 seeds × 4 base models × 7 benchmarks |');
     expect(comment?.body).toContain('| GPU-hours | 840 |');
-    expect(comment?.body).toContain('`self-hosted`, `linux`, `x64`, `gpu-h100`');
+    expect(comment?.body).toContain('| runner labels | `gpu-h100` |');
+    expect(comment?.body).toContain(`    /ptb run ${head}`);
     // 84 cells on a fleet of 8: 11 waves of (10 h budget + 1 h overhead).
     expect(comment?.body).toContain('121 h (5.0 days): 11 waves of up to 8 cells on a fleet of 8');
     expect(run.summary).toContain('Run plan');

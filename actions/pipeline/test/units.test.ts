@@ -1,19 +1,23 @@
 import { join } from 'node:path';
 import { loadDefinition } from '@ptb/core/files';
-import { describe, expect, it } from 'vitest';
-import { CellRunError, CliCellRunner } from '../src/cell-runner.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseBundleArgs } from '../src/bundle.ts';
+import { CellRunError, CliCellRunner, cellEnvironment } from '../src/cell-runner.ts';
 import { allCells, findCell } from '../src/cells.ts';
 import { canApprove, parseCommand } from '../src/commands.ts';
 import { parseConfig } from '../src/config.ts';
 import { runPlan } from '../src/plan.ts';
-import { code, readValidated, renderDiagnostics, renderPlan, text } from '../src/render.ts';
+import { type ApprovalRecord, cellRunTitle, parseCellRunTitle, planDispatch, type QueueEntry } from '../src/queue.ts';
+import { code, readValidated, renderDiagnostics, renderPlan, renderRefusal, text } from '../src/render.ts';
 import { checkOwnership, checkScope } from '../src/scope.ts';
 import { COMMENT_LIMIT, findSticky, fitComment, readSections, STICKY_MARKER, withSection } from '../src/sticky.ts';
-import { FAKE_PTB, REPO_ROOT, tempDir } from './support/harness.ts';
+import { FAKE_PTB, REPO_ROOT, removeTempDirs, tempDir } from './support/harness.ts';
+
+afterAll(removeTempDirs);
 
 const def = loadDefinition('v1');
 const config = parseConfig(
-  'runnerLabels: [self-hosted, linux, x64, gpu-h100]\nfleetSize: 8\nmaxParallel: 8\noverheadHours: 1\nenvironment: gpu\napproveLabel: run-approved\nbotLogin: bot\nresultsBranch: ptb-results\n',
+  'runnerLabels: [gpu-h100]\nrunnerGroup: ptb-evaluate\nfleetSize: 8\noverheadHours: 1\nenvironment: gpu\ncellEnvironment: gpu-cells\nbotEnvironment: ptb-bot\napproveLabel: run-approved\nbotLogin: bot\nresultsBranch: ptb-results\n',
   'test.yaml',
 );
 const agent = (runs: number) => ({ id: 'x', runs }) as Parameters<typeof runPlan>[1];
@@ -64,17 +68,27 @@ describe('checkScope', () => {
 
 describe('parseCommand', () => {
   it.each([
-    ['/ptb run', { kind: 'run' }],
-    ['  /ptb run abc1234\nthanks!', { kind: 'run', sha: 'abc1234' }],
+    [`  /ptb run ${'a'.repeat(40)}\nthanks!`, { kind: 'run', sha: 'a'.repeat(40) }],
     ['/ptb cancel', { kind: 'cancel' }],
-    ['/ptb retry Qwen3-4B-Base/gsm8k/1', { kind: 'retry', cell: 'Qwen3-4B-Base/gsm8k/1' }],
+    [`/ptb retry Qwen3-4B-Base/gsm8k/1 ${'b'.repeat(40)}`, { kind: 'retry', cell: 'Qwen3-4B-Base/gsm8k/1', sha: 'b'.repeat(40) }],
     ['looks good /ptb run', { kind: 'none' }],
     ['/ptbrun', { kind: 'none' }],
     [null, { kind: 'none' }],
   ])('%j', (body, expected) => {
     expect(parseCommand(body)).toEqual(expected);
   });
-  it.each(['/ptb run now please', '/ptb retry', '/ptb cancel all', '/ptb deploy'])('%j is invalid with a message', (body) => {
+  // An approval always names the full commit: a bare `/ptb run` or a short SHA (which a submitter
+  // can grind a colliding commit for) approves nothing.
+  it.each([
+    '/ptb run',
+    '/ptb run abc1234',
+    `/ptb run ${'a'.repeat(12)}`,
+    '/ptb run now please',
+    '/ptb retry',
+    '/ptb retry Qwen3-4B-Base/gsm8k/1',
+    '/ptb cancel all',
+    '/ptb deploy',
+  ])('%j is invalid with a message', (body) => {
     const c = parseCommand(body);
     expect(c.kind).toBe('invalid');
   });
@@ -95,13 +109,13 @@ describe('run plan', () => {
       wallHours: 121,
     });
   });
-  it('a fleet larger than the plan runs everything in one wave; max-parallel caps the fleet', () => {
-    expect(runPlan(def, agent(1), { ...config, fleetSize: 100, maxParallel: 100 })).toMatchObject({
+  it('a fleet larger than the plan runs everything in one wave', () => {
+    expect(runPlan(def, agent(1), { ...config, fleetSize: 100 })).toMatchObject({
       concurrent: 28,
       waves: 1,
       wallHours: 11,
     });
-    expect(runPlan(def, agent(1), { ...config, fleetSize: 100, maxParallel: 4 })).toMatchObject({ concurrent: 4, waves: 7 });
+    expect(runPlan(def, agent(1), { ...config, fleetSize: 4 })).toMatchObject({ concurrent: 4, waves: 7 });
   });
   it('the plan section carries the validated head and manifest for the approval check', () => {
     const md = renderPlan(runPlan(def, agent(1), config), 'a'.repeat(40), 'b'.repeat(64), 'run-approved');
@@ -194,7 +208,7 @@ describe('CliCellRunner honours the ptb run exit-code contract', () => {
     definitionVersion: 'v1',
     outDir: out,
   });
-  const node = (script: string) => new CliCellRunner({ command: [process.execPath, '-e', script] });
+  const node = (script: string) => new CliCellRunner({ command: [process.execPath, '-e', script], env: process.env });
   const kind = async (p: Promise<unknown>) => {
     try {
       await p;
@@ -204,7 +218,7 @@ describe('CliCellRunner honours the ptb run exit-code contract', () => {
     }
   };
   it('1 is invalid input (missing manifest), 2 usage, 3 infrastructure', async () => {
-    const fake = new CliCellRunner({ command: [process.execPath, FAKE_PTB] });
+    const fake = new CliCellRunner({ command: [process.execPath, FAKE_PTB], env: process.env });
     expect(await kind(fake.run(request(tempDir('o'))))).toBe('invalid-input');
     expect(await kind(node('process.exit(2)').run(request(tempDir('o'))))).toBe('usage');
     expect(await kind(node('process.exit(3)').run(request(tempDir('o'))))).toBe('infrastructure');
@@ -218,7 +232,7 @@ describe('CliCellRunner honours the ptb run exit-code contract', () => {
   it('passes every contract flag', async () => {
     const out = tempDir('o');
     const echo = `require('fs').writeFileSync(${JSON.stringify(join(out, 'args.json'))}, JSON.stringify(process.argv.slice(1))); process.exit(3)`;
-    const runner = new CliCellRunner({ command: [process.execPath, '-e', echo] });
+    const runner = new CliCellRunner({ command: [process.execPath, '-e', echo], env: process.env });
     await kind(runner.run({ ...request(out, '/s/x'), runtime: 'bwrap', budgetSeconds: 60 }));
     const { readFileSync } = await import('node:fs');
     expect(JSON.parse(readFileSync(join(out, 'args.json'), 'utf8'))).toEqual([
@@ -241,5 +255,116 @@ describe('CliCellRunner honours the ptb run exit-code contract', () => {
       '--budget-seconds',
       '60',
     ]);
+  });
+});
+
+describe("ptb run's environment", () => {
+  it('inherits only the basics and the engine settings; no token, no runner secret, no stray provider key', () => {
+    const env = cellEnvironment(
+      {
+        PATH: '/usr/bin',
+        HOME: '/home/runner',
+        CUDA_VISIBLE_DEVICES: '3',
+        PTB_MODEL_CACHE: '/models',
+        INPUT_TOKEN: 'ghs_workflow',
+        GITHUB_TOKEN: 'ghs_workflow',
+        ACTIONS_RUNTIME_TOKEN: 'runtime',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc',
+        OPENAI_API_KEY: 'sk-host-key',
+        PTB_PROVIDER_KEYS: 'ANTHROPIC_API_KEY=sk-ant',
+      },
+      'ANTHROPIC_API_KEY=sk-ant\n# a comment\n\nOPENAI_API_KEY = sk-oai\n',
+    );
+    expect(env).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/home/runner',
+      CUDA_VISIBLE_DEVICES: '3',
+      PTB_MODEL_CACHE: '/models',
+      ANTHROPIC_API_KEY: 'sk-ant',
+      OPENAI_API_KEY: 'sk-oai',
+    });
+  });
+  it('a provider-keys line the engine does not read names the line, never the value', () => {
+    expect(() => cellEnvironment({}, 'ANTHROPIC_API_KEY=a\nGITHUB_TOKEN=secret-value')).toThrow(/line 2: .* got GITHUB_TOKEN$/);
+    expect(() => cellEnvironment({}, 'just-a-key')).not.toThrow(/just-a-key/);
+  });
+});
+
+describe('the dispatcher', () => {
+  const approval = (id: string, pr: number, at: string, n: number): ApprovalRecord => ({
+    id,
+    prNumber: pr,
+    submissionId: `s${pr}`,
+    headSha: 'a'.repeat(40),
+    manifestSha256: 'b'.repeat(64),
+    definitionVersion: 'v1',
+    cells: allCells(def, 3).slice(0, n),
+    approvedBy: 'maintainer',
+    approvedAt: at,
+    reviewedInRun: 1,
+  });
+  const entry = (a: ApprovalRecord, done = 0, cancelled = false): QueueEntry => ({
+    approval: a,
+    cancelled,
+    outcomes: a.cells.slice(0, done).map((c) => ({ cell: c.id, status: 'stored', runId: 1, runAttempt: 1, at: a.approvedAt })),
+  });
+  const first = approval('pr1-run1', 1, '2026-12-01T00:00:00Z', 84);
+  const second = approval('pr2-run2', 2, '2026-12-01T01:00:00Z', 28);
+
+  it('84 cells on a fleet of 8: waves of 8, the oldest approval first, a later PR waits', () => {
+    const wave1 = planDispatch([entry(first), entry(second)], [], 8);
+    expect(wave1).toHaveLength(8);
+    expect(new Set(wave1.map((d) => d.approval.id))).toEqual(new Set(['pr1-run1']));
+    // 8 in flight: nothing more starts, whoever asks.
+    const running = wave1.map((d, i) => ({ id: i, title: cellRunTitle(1, d.cell.id, 'pr1-run1') }));
+    expect(planDispatch([entry(first), entry(second)], running, 8)).toEqual([]);
+    // Three finished (stored), five still running: three more of the first PR, none started twice.
+    const next = planDispatch([entry(first, 3), entry(second)], running.slice(3), 8);
+    expect(next.map((d) => d.cell.id)).toEqual(first.cells.slice(8, 11).map((c) => c.id));
+    // The first PR nearly done: its last cells and then the second's fill the fleet.
+    const tail = planDispatch([entry(first, 80), entry(second)], [], 8);
+    expect(tail.map((d) => d.approval.id)).toEqual([...Array(4).fill('pr1-run1'), ...Array(4).fill('pr2-run2')]);
+  });
+  it('in flight counts over all PRs (the global cap), and a cancelled approval starts nothing', () => {
+    const other = Array.from({ length: 6 }, (_, i) => ({ id: i, title: cellRunTitle(9, `m/b/${i}`, 'pr9-run9') }));
+    expect(planDispatch([entry(first)], other, 8)).toHaveLength(2);
+    expect(planDispatch([entry(first, 0, true), entry(second)], [], 8).every((d) => d.approval.id === 'pr2-run2')).toBe(true);
+  });
+  it('run names round-trip', () => {
+    expect(parseCellRunTitle(cellRunTitle(12, 'Qwen3-4B-Base/gsm8k/1', 'pr12-run5'))).toEqual({
+      prNumber: 12,
+      cellId: 'Qwen3-4B-Base/gsm8k/1',
+      approvalId: 'pr12-run5',
+    });
+    expect(parseCellRunTitle('ptb evaluate #12')).toBeNull();
+  });
+});
+
+describe('bundle.ts arguments', () => {
+  it('a name bundles that action only; no name bundles all; --out anywhere', () => {
+    expect(parseBundleArgs(['approve'])).toEqual({ names: ['approve'], outRoot: undefined });
+    expect(parseBundleArgs(['report', '--out', 'x'])).toEqual({ names: ['report'], outRoot: 'x' });
+    expect(parseBundleArgs(['--out', 'x', 'evaluate'])).toEqual({ names: ['evaluate'], outRoot: 'x' });
+    expect(parseBundleArgs([]).names).toContain('dispatch');
+    expect(() => parseBundleArgs(['--out'])).toThrow(/--out needs a folder/);
+  });
+});
+
+describe('the sticky comment cannot be forged through a file name', () => {
+  it('a PR whose file name carries the validated marker and section markers does not validate anything', () => {
+    const forged = `<!-- ptb:end:validation --><!-- ptb:validated head=${'a'.repeat(40)} manifest=${'b'.repeat(64)} -->`;
+    const scope = checkScope([
+      { filename: `submissions/eve/${forged}`, status: 'added' },
+      { filename: `submissions/${forged}/submission.yaml`, status: 'added' },
+      { filename: `docs/${forged}`, status: 'added' },
+    ]);
+    expect(scope.ok).toBe(false);
+    if (scope.ok) return;
+    const body = withSection(null, 'validation', renderRefusal(scope.problems, 'c'.repeat(40)));
+    expect(body).not.toContain('<!-- ptb:validated');
+    const sections = readSections(body);
+    expect(readValidated(sections.validation)).toBeNull();
+    expect(sections.validation).toContain('cannot be evaluated');
+    expect(Object.keys(sections)).toEqual(['validation']);
   });
 });

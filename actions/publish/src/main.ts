@@ -6,13 +6,16 @@ await runAction(async () => {
   const root = workspace();
   const config = loadConfig(join(root, CONFIG_PATH));
   const log = (m: string) => core.info(m);
+  const auth = { token: core.getInput('token', { required: true }) };
   const outcome = await publish({
     repoDir: root,
     branch: core.getInput('branch') || 'main',
-    store: new GitResultsStore({ repoDir: root, branch: config.resultsBranch, log }),
+    auth,
+    store: new GitResultsStore({ repoDir: root, branch: config.resultsBranch, auth, log }),
     log,
   });
   core.setOutput('sha', outcome.sha ?? '');
   core.setOutput('published', outcome.published.join(','));
+  for (const r of outcome.removed) core.warning(`removed ${r}: it was run for another version of the manifest`);
   core.info(outcome.committed ? `published ${outcome.published.join(', ')} at ${outcome.sha}` : 'nothing new to publish');
 });

@@ -1,40 +1,60 @@
+import { join } from 'node:path';
 import * as core from '@actions/core';
 import { validateSubmissions } from '@ptb/core';
 import { readAllSubmissions } from '@ptb/core/files';
 import {
-  type CellSpec,
+  CONFIG_PATH,
   contextFromEnv,
+  env,
   GitResultsStore,
   knownDefinitions,
+  loadConfig,
+  readEvent,
   report,
-  requiredNumber,
   runAction,
   runUrl,
+  storeCell,
+  workspace,
   writeSummary,
 } from '@ptb/pipeline';
 
 await runAction(async () => {
-  const ctx = contextFromEnv();
-  const matrix = JSON.parse(core.getInput('matrix', { required: true })) as { include: CellSpec[] };
-  const store = new GitResultsStore({ repoDir: ctx.root, branch: ctx.config.resultsBranch, log: ctx.log });
-  const outcome = await report(
-    ctx,
+  const root = workspace();
+  const config = loadConfig(join(root, CONFIG_PATH));
+  const store = new GitResultsStore({
+    repoDir: root,
+    branch: config.resultsBranch,
+    auth: { token: core.getInput('app-token', { required: true }) },
+    log: (m) => core.info(m),
+  });
+  const defaultBranch = readEvent<{ repository?: { default_branch?: string } }>().repository?.default_branch ?? 'main';
+  // Durable first, with no API call before it: a rate limit afterwards loses nothing.
+  const { approval, outcome } = await storeCell(
     {
-      prNumber: requiredNumber('pr'),
-      headSha: core.getInput('head-sha', { required: true }),
-      manifestSha256: core.getInput('manifest-sha256', { required: true }),
-      submissionId: core.getInput('submission-id', { required: true }),
-      artifactsDir: core.getInput('artifacts-dir', { required: true }),
-      expected: matrix.include,
-      // Definitions come from the checkout, not from a path baked into the bundle.
-      published: validateSubmissions(readAllSubmissions(ctx.root), knownDefinitions(ctx.root)).submissions,
+      approvalId: core.getInput('approval', { required: true }),
+      cellId: core.getInput('cell', { required: true }),
+      runId: Number(env('GITHUB_RUN_ID')),
+      runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT ?? 1),
+      artifactDir: core.getInput('artifact-dir', { required: true }),
+      defaultBranch,
     },
     store,
+  );
+  core.setOutput('status', outcome.status);
+  core.info(`${outcome.cell}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+  const ctx = contextFromEnv();
+  const rep = await report(
+    ctx,
+    approval,
+    store,
+    // Definitions come from the checkout, not from a path baked into the bundle.
+    validateSubmissions(readAllSubmissions(ctx.root), knownDefinitions(ctx.root)).submissions,
+    defaultBranch,
     writeSummary,
     runUrl(),
   );
-  core.setOutput('stored', String(outcome.stored));
-  core.setOutput('pending', String(outcome.pending));
-  if (outcome.failed.length > 0)
-    core.setFailed(`${outcome.failed.length} cell(s) failed: ${outcome.failed.map((f) => f.id).join(', ')}`);
+  core.setOutput('stored', String(rep.stored));
+  core.setOutput('pending', String(rep.pending));
+  if (rep.publishRequested) core.info('the manifest is merged already: publish.yml started');
+  if (outcome.status === 'failed') core.setFailed(`${outcome.cell} failed: ${outcome.reason}`);
 });

@@ -94,6 +94,13 @@ Exit codes: 0 a result was written, 1 invalid input, 2 bad usage, 3 the job wrot
       }
       const result = CellResult.parse(JSON.parse(readFileSync(resultPath, 'utf8')));
       io.out(JSON.stringify(result, null, 2));
+      if (controller.signal.aborted || status.state === 'CANCELLED') {
+        // `ptb run` inside the job was stopped too and recorded it: an error of the fleet, to retry.
+        io.err(
+          `slurm job ${status.id} ended ${status.state}; the cell recorded ${result.status}${result.errorSource ? ` (${result.errorSource})` : ''}: ${result.statusDetail ?? ''}`,
+        );
+        return EXIT.internal;
+      }
       return EXIT.ok;
     } finally {
       process.off('SIGTERM', stop);

@@ -2,14 +2,18 @@
 // needs GPUs): parses the contract's flags, reads the manifest written by the pipeline, and
 // writes a schema-valid CellResult to <out>/result.json plus <out>/logs/. Exit codes as in the
 // contract: 0 result written, 1 invalid input, 2 usage, 3 infrastructure failure.
-// FAKE_PTB_INFRA_FAIL=<benchmark> makes that benchmark's cells fail with exit 3;
-// FAKE_PTB_FLAG=<benchmark> adds an integrity violation to that benchmark's cells.
+// Options before `run` steer the stand-in (the pipeline starts `ptb run` with a minimal
+// environment, so they cannot travel as variables): --infra-fail=<benchmark> (or
+// <base model>/<benchmark>/<seed>) makes those cells fail with exit 3; --flag=<benchmark> adds an integrity violation to that
+// benchmark's cells. It also writes logs/env.json: the environment it was started with.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-const args = process.argv.slice(2);
+const all = process.argv.slice(2);
+const steer = (name: string) => all.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const args = all.slice(Math.max(all.indexOf('run'), 0));
 if (args[0] !== 'run') {
   console.error('usage: ptb run --submission <dir> --base-model <id> --benchmark <id> --seed <n> --out <dir>');
   process.exit(2);
@@ -32,7 +36,8 @@ if (!existsSync(manifestPath)) {
   console.error(`ptb run: ${manifestPath} does not exist`);
   process.exit(1);
 }
-if (process.env.FAKE_PTB_INFRA_FAIL === benchmark) {
+const failing = steer('infra-fail');
+if (failing === benchmark || failing === `${baseModel}/${benchmark}/${seed}` || process.env.FAKE_PTB_INFRA_FAIL === benchmark) {
   console.error(`preflight: GPU 0 is not idle (fake infrastructure failure for ${benchmark})`);
   process.exit(3);
 }
@@ -41,9 +46,10 @@ const manifest = parse(bytes.toString('utf8')) as { id: string };
 const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 const value = Number.parseInt(digest(`${baseModel}/${benchmark}/${seed}`).slice(0, 4), 16) / 0xffff;
 mkdirSync(join(out, 'logs'), { recursive: true });
+writeFileSync(join(out, 'logs', 'env.json'), JSON.stringify(process.env));
 writeFileSync(join(out, 'logs', 'agent.log'), `fake agent run of ${manifest.id} on ${baseModel}/${benchmark} seed ${seed}\n`);
 const now = new Date().toISOString();
-const flagged = process.env.FAKE_PTB_FLAG === benchmark;
+const flagged = steer('flag') === benchmark || process.env.FAKE_PTB_FLAG === benchmark;
 const result = {
   schemaVersion: 1,
   submissionId: manifest.id,

@@ -20,6 +20,7 @@ interface Pull {
   author: string;
   headSha: string;
   baseRef: string;
+  merged: boolean;
   /** Paths changed by the PR: content at head, or null when removed. */
   changes: Map<string, string | null>;
 }
@@ -53,10 +54,30 @@ export class GitHubStandIn {
   readonly trees = new Map<string, Map<string, string>>();
   readonly comments: Comment[] = [];
   readonly checkRuns: Json[] = [];
-  readonly workflowRuns: { id: number; title: string; status: string }[] = [];
+  readonly workflowRuns: { id: number; title: string; status: string; workflow?: string; inputs?: Record<string, string> }[] = [];
+  /** workflow_dispatch calls; `runTitle` turns one into the run GitHub would create (its run-name). */
+  readonly dispatches: { workflow: string; ref: string; inputs: Record<string, string> }[] = [];
+  runTitle: (workflow: string, inputs: Record<string, string>) => string | null = () => null;
   readonly cancelled: number[] = [];
   /** Labels on each PR. */
   readonly labels = new Map<number, string[]>();
+  /** The repository's settings, as `ptb doctor` reads them. */
+  readonly settings = {
+    defaultBranch: 'main',
+    /** null: Pages not enabled (404). */
+    pages: null as null | { buildType: 'workflow' | 'legacy' },
+    /** Full ruleset objects (GitHub's shape: target, enforcement, conditions, rules, bypass_actors). */
+    rulesets: [] as Json[],
+    environments: new Map<
+      string,
+      { reviewers: string[]; preventSelfReview: boolean; branchPolicy: 'protected' | 'custom' | null; secrets: string[] }
+    >(),
+    variables: new Map<string, string>(),
+    workflowPermissions: { default_workflow_permissions: 'write', can_approve_pull_request_reviews: true },
+    repoLabels: new Set<string>(),
+    /** null: the token may not read the organisation's runner groups (403). */
+    runnerGroups: null as null | Json[],
+  };
   private readonly faults = new Map<string, Fault[]>();
   private nextId = 1000;
   private server: Server | undefined;
@@ -103,7 +124,7 @@ export class GitHubStandIn {
       else tree.set(p, c);
     }
     this.trees.set(headSha, tree);
-    this.pulls.set(number, { number, state: 'open', author, headSha, baseRef: 'main', changes: all });
+    this.pulls.set(number, { number, state: 'open', author, headSha, baseRef: 'main', merged: false, changes: all });
     return headSha;
   }
 
@@ -209,7 +230,7 @@ export class GitHubStandIn {
 
   private route(m: Match, query: URLSearchParams, body: Json): Reply {
     const p = m.params;
-    if (p.owner !== this.owner || p.repo !== this.repo) return this.notFound();
+    if ('org' in p ? p.org !== this.owner : p.owner !== this.owner || p.repo !== this.repo) return this.notFound();
     switch (m.route.operationId) {
       case 'pulls/get': {
         const pull = this.pulls.get(Number(p.pull_number));
@@ -224,11 +245,20 @@ export class GitHubStandIn {
         const content = this.trees.get(ref)?.get(p.path ?? '');
         return content === undefined ? this.notFound() : { status: 200, body: this.contentJson(p.path ?? '', content, ref) };
       }
-      case 'issues/list-comments':
+      case 'issues/list-comments': {
+        // Pages as GitHub serves them: per_page (default 30) and page, a Link header to the next.
+        const all = this.comments.filter((c) => c.issue === Number(p.issue_number));
+        const perPage = Number(query.get('per_page') ?? 30);
+        const page = Number(query.get('page') ?? 1);
+        const slice = all.slice((page - 1) * perPage, page * perPage);
+        const more = page * perPage < all.length;
+        const next = `${this.url}/repos/${this.owner}/${this.repo}/issues/${p.issue_number}/comments?per_page=${perPage}&page=${page + 1}`;
         return {
           status: 200,
-          body: this.comments.filter((c) => c.issue === Number(p.issue_number)).map((c) => this.commentJson(c)),
+          body: slice.map((c) => this.commentJson(c)),
+          ...(more ? { headers: { link: `<${next}>; rel="next"` } } : {}),
         };
+      }
       case 'issues/create-comment': {
         const id = this.addComment(Number(p.issue_number), BOT, String(body.body));
         const c = this.comments.find((x) => x.id === id) as Comment;
@@ -269,12 +299,21 @@ export class GitHubStandIn {
         this.checkRuns.push(run);
         return { status: 201, body: run };
       }
+      case 'actions/create-workflow-dispatch': {
+        const inputs = (body.inputs ?? {}) as Record<string, string>;
+        const workflow = String(p.workflow_id);
+        this.dispatches.push({ workflow, ref: String(body.ref), inputs });
+        const title = this.runTitle(workflow, inputs);
+        if (title !== null) this.workflowRuns.push({ id: this.nextId++, title, status: 'queued', workflow, inputs });
+        return { status: 204 };
+      }
       case 'actions/list-workflow-runs': {
         const ex = openApi().example<{ workflow_runs: Json[] }>('workflow-run-paginated');
         const template = ex.workflow_runs[0] as Json;
         const status = query.get('status');
         const runs = this.workflowRuns
           .filter((r) => !status || r.status === status)
+          .filter((r) => !r.workflow || r.workflow === p.workflow_id)
           .map((r) => ({ ...template, id: r.id, display_title: r.title, status: r.status, conclusion: null }));
         return { status: 200, body: { total_count: runs.length, workflow_runs: runs } };
       }
@@ -293,6 +332,101 @@ export class GitHubStandIn {
         run.status = 'cancelled';
         this.cancelled.push(run.id);
         return { status: 202, body: {} };
+      }
+      case 'repos/get': {
+        const ex = openApi().example<Json>('full-repository-default-response');
+        // The official example lacks `language`, which its own schema requires (nullable).
+        return {
+          status: 200,
+          body: {
+            ...ex,
+            language: null,
+            source: { ...(ex.source as Json), language: null },
+            name: this.repo,
+            full_name: `${this.owner}/${this.repo}`,
+            default_branch: this.settings.defaultBranch,
+          },
+        };
+      }
+      case 'repos/get-pages': {
+        const pages = this.settings.pages;
+        if (!pages) return this.notFound();
+        return { status: 200, body: { ...openApi().example<Json>('page'), build_type: pages.buildType } };
+      }
+      case 'repos/get-repo-rulesets': {
+        const [template] = openApi().example<Json[]>('repository-ruleset-items');
+        return {
+          status: 200,
+          body: this.settings.rulesets.map((r) => ({
+            ...template,
+            id: r.id,
+            name: r.name,
+            target: r.target,
+            enforcement: r.enforcement,
+            source: `${this.owner}/${this.repo}`,
+          })),
+        };
+      }
+      case 'repos/get-repo-ruleset': {
+        const r = this.settings.rulesets.find((x) => x.id === Number(p.ruleset_id));
+        return r ? { status: 200, body: { ...openApi().example<Json>('repository-ruleset'), ...r } } : this.notFound();
+      }
+      case 'repos/get-environment': {
+        const env = this.settings.environments.get(p.environment_name ?? '');
+        if (!env) return this.notFound();
+        const ex = openApi().example<Json>('environment');
+        const rules = ex.protection_rules as Json[];
+        const reviewersRule = rules.find((r) => r.type === 'required_reviewers') as Json;
+        const template = (reviewersRule.reviewers as Json[])[0] as Json;
+        const protection: Json[] = [];
+        if (env.reviewers.length > 0)
+          protection.push({
+            ...reviewersRule,
+            prevent_self_review: env.preventSelfReview,
+            reviewers: env.reviewers.map((login) => ({ ...template, reviewer: { ...(template.reviewer as Json), login } })),
+          });
+        if (env.branchPolicy) protection.push(rules.find((r) => r.type === 'branch_policy') as Json);
+        return {
+          status: 200,
+          body: {
+            ...ex,
+            name: p.environment_name,
+            protection_rules: protection,
+            deployment_branch_policy:
+              env.branchPolicy === null
+                ? null
+                : { protected_branches: env.branchPolicy === 'protected', custom_branch_policies: env.branchPolicy === 'custom' },
+          },
+        };
+      }
+      case 'actions/list-environment-secrets': {
+        const env = this.settings.environments.get(p.environment_name ?? '');
+        if (!env) return this.notFound();
+        const ex = openApi().example<{ secrets: Json[] }>('actions-secret-paginated');
+        const secrets = env.secrets.map((name) => ({ ...(ex.secrets[0] as Json), name }));
+        return { status: 200, body: { total_count: secrets.length, secrets } };
+      }
+      case 'actions/get-repo-variable': {
+        const value = this.settings.variables.get(p.name ?? '');
+        if (value === undefined) return this.notFound();
+        return { status: 200, body: { ...openApi().example<Json>('actions-variable'), name: p.name, value } };
+      }
+      case 'actions/get-github-actions-default-workflow-permissions-repository':
+        return { status: 200, body: { ...this.settings.workflowPermissions } };
+      case 'issues/get-label': {
+        if (!this.settings.repoLabels.has(p.name ?? '')) return this.notFound();
+        return { status: 200, body: { ...openApi().example<Json>('label'), name: p.name } };
+      }
+      case 'actions/list-self-hosted-runner-groups-for-org': {
+        const groups = this.settings.runnerGroups;
+        if (!groups)
+          return {
+            status: 403,
+            body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' },
+          };
+        const template = (openApi().example<{ runner_groups: Json[] }>('runner-groups-org').runner_groups[1] ?? {}) as Json;
+        const runnerGroups = groups.map((g) => ({ ...template, ...g }));
+        return { status: 200, body: { total_count: runnerGroups.length, runner_groups: runnerGroups } };
       }
       default:
         this.violations.push(`the stand-in has no handler for ${m.route.operationId} (add one rather than guessing)`);
@@ -313,6 +447,7 @@ export class GitHubStandIn {
       ...ex,
       number: pull.number,
       state: pull.state,
+      merged: pull.merged,
       user: this.userJson(pull.author),
       // The official example's team lacks the 'type' its own schema requires.
       requested_teams: [],

@@ -13,10 +13,11 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const FAKE_PTB = join(dirname(fileURLToPath(import.meta.url)), 'fake-ptb.ts');
 
 const tempDirs: string[] = [];
-// Every folder a test file makes goes when that file's tests are done, passed or failed.
-afterAll(() => {
+/** Removes every folder tempDir made (also run after each test file, passed or failed). */
+export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}
+afterAll(removeTempDirs);
 export const tempDir = (prefix: string) => {
   const dir = mkdtempSync(join(tmpdir(), `ptb-${prefix}-`));
   tempDirs.push(dir);
@@ -31,7 +32,7 @@ export interface TestRepo {
 }
 
 /** A repository with the project's definitions, pipeline configuration and submissions, pushed to a bare remote. */
-export async function makeRepo(): Promise<TestRepo> {
+export async function makeRepo(opts: { fleetSize?: number } = {}): Promise<TestRepo> {
   const base = tempDir('repo');
   const remote = join(base, 'remote.git');
   const root = join(base, 'checkout');
@@ -40,6 +41,10 @@ export async function makeRepo(): Promise<TestRepo> {
   for (const p of ['actions/core/definitions', 'actions/pipeline/config', 'submissions'])
     cpSync(join(REPO_ROOT, p), join(root, p), { recursive: true });
   writeFileSync(join(root, 'package.json'), '{ "name": "ptb-test-repo", "private": true }\n');
+  if (opts.fleetSize !== undefined) {
+    const config = join(root, 'actions/pipeline/config/pipeline.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^fleetSize: \d+$/m, `fleetSize: ${opts.fleetSize}`));
+  }
   const git = simpleGit(root);
   await git.init(['--initial-branch=main']);
   await git.addConfig('user.name', 'test').addConfig('user.email', 'test@example.org');
@@ -147,15 +152,21 @@ function example(event: string, action: string): Example {
   return structuredClone(hit);
 }
 
-const repository = (ex: Example) => ({ ...(ex.repository as Example), name: 'leaderboard', full_name: 'ptb-org/leaderboard' });
+const repository = (ex: Example) => ({
+  ...(ex.repository as Example),
+  name: 'leaderboard',
+  full_name: 'ptb-org/leaderboard',
+  default_branch: 'main',
+});
 
 /** pull_request / pull_request_target payload from the official example, for our PR. */
 export function pullRequestEvent(
   action: 'opened' | 'synchronize' | 'labeled',
-  pr: { number: number; headSha: string; author: string; sender?: string; label?: string },
+  pr: { number: number; headSha: string; author: string; sender?: string; label?: string; base?: string; fork?: boolean },
 ) {
   const ex = example('pull_request', action);
   const pull = ex.pull_request as Example;
+  const head = pull.head as Example;
   return {
     ...ex,
     number: pr.number,
@@ -165,21 +176,27 @@ export function pullRequestEvent(
       ...pull,
       number: pr.number,
       user: { ...(pull.user as Example), login: pr.author },
-      head: { ...(pull.head as Example), sha: pr.headSha },
+      head: { ...head, sha: pr.headSha, repo: { ...(head.repo as Example), fork: pr.fork ?? false } },
+      base: { ...(pull.base as Example), ref: pr.base ?? 'main' },
     },
     ...(action === 'labeled' ? { label: { ...(ex.label as Example), name: pr.label ?? 'run-approved' } } : {}),
   };
 }
 
 /** issue_comment.created payload; the official examples are on issues, so `issue.pull_request` is added as GitHub sends it for PRs. */
-export function commentEvent(pr: number, login: string, body: string) {
+export function commentEvent(pr: number, login: string, body: string, association = 'NONE') {
   const ex = example('issue_comment', 'created');
   const issue = ex.issue as Example;
   return {
     ...ex,
     repository: repository(ex),
     sender: { ...(ex.sender as Example), login },
-    comment: { ...(ex.comment as Example), body, user: { ...((ex.comment as Example).user as Example), login } },
+    comment: {
+      ...(ex.comment as Example),
+      body,
+      author_association: association,
+      user: { ...((ex.comment as Example).user as Example), login },
+    },
     issue: {
       ...issue,
       number: pr,
@@ -191,5 +208,18 @@ export function commentEvent(pr: number, login: string, body: string) {
         merged_at: null,
       },
     },
+  };
+}
+
+/** workflow_dispatch payload (the dispatcher starting cell.yml, or a person by hand) from the official example. */
+export function dispatchEvent(inputs: Record<string, string>, sender = 'github-actions[bot]') {
+  const ex = examples.find((e) => e.name === 'workflow_dispatch')?.examples[0];
+  if (!ex) throw new Error('no workflow_dispatch example in @octokit/webhooks-examples');
+  return {
+    ...structuredClone(ex),
+    inputs,
+    ref: 'refs/heads/main',
+    repository: repository(ex),
+    sender: { ...(ex.sender as Example), login: sender },
   };
 }

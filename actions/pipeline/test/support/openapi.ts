@@ -71,7 +71,7 @@ export class OpenApi {
     this.doc = doc;
     this.ajv = new AjvModule.default({ strict: false, allErrors: true, validateSchema: false });
     addFormats.default(this.ajv);
-    this.ajv.addSchema({ $id: 'gh', components: doc.components });
+    this.ajv.addSchema({ $id: 'gh', components: untypedNullable(structuredClone(doc.components)) });
     this.routes = [];
     for (const [template, methods] of Object.entries(doc.paths)) {
       const params: string[] = [];
@@ -177,11 +177,32 @@ export class OpenApi {
     let validate = this.validators.get(key);
     if (!validate) {
       // Inline schemas refer to '#/components/...' of the whole document.
-      const rooted = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"gh#/components/'));
+      const rooted = untypedNullable(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"gh#/components/')));
       validate = this.ajv.compile(rooted);
       this.validators.set(key, validate);
     }
     if (validate(data)) return [];
     return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'}`);
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` beside a `$ref` or `allOf` (no `type`) means "or null"; ajv
+ * accepts `nullable` only next to `type`. Rewrites those to anyOf [schema, null], in place.
+ */
+function untypedNullable<T>(node: T): T {
+  if (Array.isArray(node)) {
+    for (const x of node) untypedNullable(x);
+    return node;
+  }
+  if (!node || typeof node !== 'object') return node;
+  const o = node as Record<string, unknown>;
+  for (const v of Object.values(o)) untypedNullable(v);
+  if (o.nullable === true && !('type' in o)) {
+    const rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) if (k !== 'nullable') rest[k] = v;
+    for (const k of Object.keys(o)) delete o[k];
+    o.anyOf = [rest, { type: 'null' }];
+  }
+  return node;
 }
