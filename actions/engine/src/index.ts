@@ -1,6 +1,8 @@
 export { agentLaunch, baselineLaunch, scriptLaunch } from './agents/adapters.ts';
 export { parseAccessLog } from './egress/access-log.ts';
-export { PLACEHOLDER_KEY, startLlmProxy, usageFromBody } from './egress/llm-proxy.ts';
+export { upstreamTarget } from './egress/llm-providers.ts';
+export { LLM_PROVIDERS, PLACEHOLDER_KEY, startLlmProxy } from './egress/llm-proxy.ts';
+export { reservationFor, UsageMeter, usageOfEvent } from './egress/llm-usage.ts';
 export { denyRegex, hostAllowed, matchDeny } from './egress/policy.ts';
 export { startEgress } from './egress/squid.ts';
 export { squidConfig } from './egress/squid-config.ts';

@@ -1,4 +1,5 @@
 import type { AgentManifest, ResolvedDefinition } from '@ptb/core';
+import type { LlmProvider } from './egress/llm-providers.ts';
 
 export type RuntimeKind = 'bwrap' | 'docker' | 'apptainer';
 
@@ -39,4 +40,4 @@ export interface CellRequest {
   onMark?: (name: string, atMs: number) => void;
 }
 
-export type LlmProvider = 'anthropic' | 'openai' | 'google' | 'openrouter';
+export type { LlmProvider } from './egress/llm-providers.ts';

@@ -1,0 +1,125 @@
+/**
+ * The LLM providers the credential proxy can reach, as data, and the one function that turns
+ * an agent's request path into an upstream URL. The upstream is always the provider's fixed
+ * origin plus a normalised path: nothing the agent sends can change the host, the port or
+ * the scheme, so the real key can only ever go to the provider it belongs to.
+ */
+export const LLM_PROVIDERS = {
+  anthropic: {
+    upstream: 'https://api.anthropic.com',
+    auth: 'x-api-key',
+    keyEnv: ['ANTHROPIC_API_KEY'],
+    note: 'Anthropic Messages (Claude Code, OpenCode)',
+  },
+  openai: {
+    upstream: 'https://api.openai.com',
+    auth: 'bearer',
+    keyEnv: ['OPENAI_API_KEY'],
+    note: 'OpenAI Responses (HTTP and WebSocket) and Chat Completions (Codex, OpenCode)',
+  },
+  google: {
+    upstream: 'https://generativelanguage.googleapis.com',
+    auth: 'x-goog-api-key',
+    keyEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+    note: 'Gemini generateContent and streamGenerateContent (Gemini CLI, OpenCode)',
+  },
+  openrouter: {
+    upstream: 'https://openrouter.ai',
+    auth: 'bearer',
+    keyEnv: ['OPENROUTER_API_KEY'],
+    note: 'OpenRouter Chat Completions (OpenCode)',
+  },
+  opencode: {
+    upstream: 'https://opencode.ai/zen',
+    // Zen speaks the wire format of each model's maker: the agent's SDK picks the header.
+    auth: 'as-sent',
+    keyEnv: ['OPENCODE_API_KEY'],
+    note: 'OpenCode Zen: Messages, Responses, Chat Completions or Gemini, by model (OpenCode)',
+  },
+  zai: {
+    upstream: 'https://api.z.ai',
+    auth: 'bearer',
+    keyEnv: ['ZAI_API_KEY', 'ZHIPU_API_KEY'],
+    note: 'Z.ai Chat Completions at /api/paas/v4 (OpenCode)',
+  },
+  qwen: {
+    upstream: 'https://dashscope-intl.aliyuncs.com/apps/anthropic',
+    auth: 'as-sent',
+    keyEnv: ['DASHSCOPE_API_KEY'],
+    note: "Alibaba DashScope's Anthropic-compatible endpoint serving Qwen (Claude Code)",
+  },
+} as const satisfies Record<
+  string,
+  { upstream: string; auth: 'x-api-key' | 'bearer' | 'x-goog-api-key' | 'as-sent'; keyEnv: readonly string[]; note: string }
+>;
+
+export type LlmProvider = keyof typeof LLM_PROVIDERS;
+export const LLM_PROVIDER_IDS = Object.keys(LLM_PROVIDERS) as LlmProvider[];
+
+export const isLlmProvider = (s: string): s is LlmProvider => Object.hasOwn(LLM_PROVIDERS, s);
+
+/** Real keys from the harness's environment (never passed into a sandbox). */
+export function keysFromEnv(env: NodeJS.ProcessEnv): Partial<Record<LlmProvider, string>> {
+  const out: Partial<Record<LlmProvider, string>> = {};
+  for (const p of LLM_PROVIDER_IDS) {
+    const v = LLM_PROVIDERS[p].keyEnv.map((n) => env[n]).find((x) => x && x.length > 0);
+    if (v) out[p] = v;
+  }
+  return out;
+}
+
+export type TargetResult =
+  | { ok: true; provider: LlmProvider; url: URL; path: string }
+  | { ok: false; status: number; reason: string };
+
+/** Characters a provider path may hold: no '%', '\', '?', '#', spaces or control characters. */
+const PATH_CHARS = /^[A-Za-z0-9._~:@+,=/-]*$/;
+/** Query strings are kept (e.g. `alt=sse`, `beta=true`) but only with plain characters. */
+const QUERY_CHARS = /^[A-Za-z0-9._~:@+,=&%/-]*$/;
+
+/**
+ * Resolves `/<provider>/<path>[?query]` (the request-target exactly as the agent sent it)
+ * into the upstream URL. Refused: absolute or authority forms, unknown providers, any
+ * percent-encoding or backslash in the path, empty, `.` or `..` segments (so `//host`,
+ * `/./`, `/../` and their encoded forms never reach URL resolution), fragments, and a
+ * `key=` query parameter (the key travels in a header the proxy sets).
+ */
+export function upstreamTarget(rawTarget: string, upstreams: Readonly<Record<LlmProvider, string>>): TargetResult {
+  const bad = (reason: string, status = 400): TargetResult => ({ ok: false, status, reason });
+  if (!rawTarget.startsWith('/') || rawTarget.startsWith('//'))
+    return bad('the request target must be a path such as /anthropic/v1/messages (no absolute URLs)');
+  if (rawTarget.length > 8192) return bad('request target too long', 414);
+  const q = rawTarget.indexOf('?');
+  const rawPath = q >= 0 ? rawTarget.slice(0, q) : rawTarget;
+  const query = q >= 0 ? rawTarget.slice(q + 1) : '';
+  const m = /^\/([a-z]+)(\/.*)?$/.exec(rawPath);
+  if (!m || !isLlmProvider(m[1] as string))
+    return bad(`unknown provider path; use one of ${LLM_PROVIDER_IDS.map((p) => `/${p}`).join(', ')}`, 404);
+  const provider = m[1] as LlmProvider;
+  const path = m[2] ?? '';
+  if (path === '' || path === '/') return bad(`/${provider} needs an API path after it, e.g. /${provider}/v1/...`, 404);
+  if (!PATH_CHARS.test(path)) return bad('the path may not hold percent-encoding, backslashes, spaces or control characters');
+  const segments = path.slice(1).split('/');
+  // A single trailing slash is harmless; any other empty segment would be `//`.
+  const inner = segments.at(-1) === '' ? segments.slice(0, -1) : segments;
+  if (inner.some((s) => s === '' || s === '.' || s === '..')) return bad('the path may not hold empty, "." or ".." segments');
+  if (query.includes('#') || !QUERY_CHARS.test(query))
+    return bad('the query may not hold a fragment, spaces or control characters');
+  const params = query === '' ? [] : query.split('&');
+  if (params.some((p) => /^key(=|$)/i.test(p))) return bad('API keys in the query are refused; the proxy sets the key');
+
+  const base = new URL(upstreams[provider]);
+  const basePath = base.pathname.replace(/\/$/, '');
+  const url = new URL(`${base.origin}${basePath}${path}${query ? `?${query}` : ''}`);
+  // Defence in depth: the parsed URL must be exactly the provider's origin and the joined path.
+  if (url.origin !== base.origin || url.pathname !== `${basePath}${path}`)
+    return bad('the path does not resolve under the provider origin');
+  return { ok: true, provider, url, path };
+}
+
+/** The URL with any `key=` parameter removed, for the log. */
+export const loggableUrl = (url: URL): string => {
+  const copy = new URL(url);
+  copy.searchParams.delete('key');
+  return copy.toString();
+};
