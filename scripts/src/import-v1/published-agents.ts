@@ -173,8 +173,10 @@ export const SINGLE_RUN: Record<string, PublishedAgent & { paperName?: string }>
   },
   'qwen3max_qwen3-max-2026-01-23_10h': {
     id: 'qwen3-max',
-    displayName: 'Qwen3 Max (Qwen Code)',
-    scaffold: 'qwen-code',
+    // The original ran Claude Code against DashScope's Anthropic-compatible API, not the Qwen CLI.
+    displayName: 'Qwen3 Max (Claude Code)',
+    scaffold: 'claude-code',
+    provider: 'qwen',
     model: 'qwen3-max-2026-01-23',
   },
 };
