@@ -21,7 +21,9 @@ import {
   manifestSha256,
   mean,
 } from '@ptb/core';
-import { type AgentLaunch, agentLaunch, baselineLaunch, repromptArgv, scriptLaunch } from './agents/adapters.ts';
+import { AdapterError, type AgentLaunch, agentLaunch, baselineLaunch, repromptArgv, scriptLaunch } from './agents/adapters.ts';
+import { agentToolchain, scaffoldProblem } from './agents/install.ts';
+import { capFinding, type HarnessSideEnd, providerOutage, startupCrash } from './agents/outcome.ts';
 import { parseAccessLog } from './egress/access-log.ts';
 import { keysFromEnv, type LlmProxy, PLACEHOLDER_KEY, startLlmProxy } from './egress/llm-proxy.ts';
 import { type Egress, startEgress } from './egress/squid.ts';
@@ -41,6 +43,7 @@ import { type Cgroup, createCgroup } from './sandbox/cgroup.ts';
 import { type RuntimeContext, sandboxArgv } from './sandbox/runtime.ts';
 import { EXEC_MARKER, INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec, toolchain } from './sandbox/spec.ts';
 import { type SuperviseResult, supervise } from './sandbox/supervise.ts';
+import { writeTimeline } from './trace/collect.ts';
 import type { CellRequest } from './types.ts';
 import { evaluationOf, verificationSeeds } from './verify/evaluation.ts';
 import { verify } from './verify/verifier.ts';
@@ -138,6 +141,17 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     );
   if (req.agent?.kind === 'script' && !existsSync(req.agent.path))
     throw new InputError(`agent script not found: ${req.agent.path}`);
+  if (!req.agent) {
+    // The manifest's scaffold must be runnable here (right version installed, options it understands) before anything starts.
+    try {
+      agentLaunch(req.manifest, { prompt: '', promptPath: '', home: '' });
+    } catch (e) {
+      if (e instanceof AdapterError) throw new InputError(`${req.manifest.agent.scaffold}: ${e.message}`);
+      throw e;
+    }
+    const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, process.env);
+    if (problem) throw new InputError(problem);
+  }
   const evaluation = evaluationOf(benchmark);
   const bundleDir = evaluation.bundle ? join(BUNDLES_DIR, evaluation.bundle) : null;
   const evaluatorDir = bundleDir ? join(bundleDir, 'evaluator') : null;
@@ -308,11 +322,13 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     );
     protectedBefore.set('timer.sh', await fileSha256(join(ws, 'timer.sh')));
     const tools = toolchain(env);
+    // The scaffold CLIs and (under bwrap) a Node binary for them, read-only.
+    const agentTools = agentToolchain(req.runtime, env);
     const spec = (argv: string[]): SandboxSpec => ({
       argv,
       cwd: INSIDE.workspace,
       env: {
-        PATH: tools.path,
+        PATH: [...agentTools.path, tools.path].join(':'),
         HOME: `${INSIDE.workspace}/.home`,
         TMPDIR: '/tmp',
         LANG: 'C.UTF-8',
@@ -360,6 +376,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         { host: harness, target: INSIDE.harness, mode: 'ro' },
         ...(readOnlyCache ? [{ host: readOnlyCache, target: INSIDE.cache, mode: 'ro' as const }] : []),
         ...tools.mounts,
+        ...agentTools.mounts,
         ...(egress?.tls
           ? [
               { host: egress.tls.caBundle, target: CA_BUNDLE_INSIDE, mode: 'ro' as const },
@@ -392,9 +409,14 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       writeFileSync(traceFile, traceChunks.join(''), { flag: 'a' });
       traceChunks.length = 0;
     };
+    // The last lines printed, for a CLI that dies at start-up; what the harness did, for the timeline.
+    const tail: string[] = [];
+    const harnessEvents: { atMs: number; text: string }[] = [];
     const onLine = (stream: 'stdout' | 'stderr', line: string) => {
       if (line === EXEC_MARKER) return;
       const clean = redact(line);
+      tail.push(clean.slice(0, 2000));
+      if (tail.length > 40) tail.shift();
       let event: unknown;
       if (launch.trace === 'jsonl' && stream === 'stdout' && clean.startsWith('{')) {
         try {
@@ -413,6 +435,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     let firstOutputAt: number | null = null;
     const runs: SuperviseResult[] = [];
     let argv = launch.argv;
+    harnessEvents.push({ atMs: agentStart, text: `the agent (${launch.name}) started; budget ${budgetSeconds} s` });
     for (;;) {
       const remaining = deadlineMs - Date.now();
       const r = await supervise({
@@ -431,7 +454,10 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       flushTrace();
       const left = (deadlineMs - Date.now()) / 1000;
       const next = repromptArgv(launch, { asked: req.manifest.agent.reprompt, timedOut: r.timedOut, secondsLeft: left });
+      if (r.timedOut) harnessEvents.push({ atMs: r.endedAtMs, text: 'the time limit stopped the sandbox' });
+      else harnessEvents.push({ atMs: r.endedAtMs, text: `the agent exited with code ${r.exitCode}` });
       if (!next) break;
+      harnessEvents.push({ atMs: Date.now(), text: 're-prompted: time is left in the budget' });
       argv = next;
     }
     const agentEnd = Date.now();
@@ -465,6 +491,20 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     }
     const gpuLeft = gpus.length > 0 ? gpuComputePids(gpuIndex) : [];
     const llmUsage = (llm as LlmProxy).usage();
+    // The provider failing under the agent, or a CLI that never started, is not the agent's failure.
+    const endState = {
+      scaffold: launch.name,
+      exitCode: last.exitCode,
+      timedOut,
+      outcomes: (llm as LlmProxy).outcomes(),
+      tail,
+      agentStartMs: agentStart,
+    };
+    const harnessEnd: HarnessSideEnd | null =
+      providerOutage(endState) ?? (launch.name === 'baseline' || launch.name === 'script' ? null : startupCrash(endState));
+    if (harnessEnd) harnessEvents.push({ atMs: agentEnd, text: harnessEnd.detail });
+    if (llmUsage.capReached)
+      harnessEvents.push({ atMs: Date.now(), text: 'the LLM budget of this run is used up: the proxy refused further requests' });
 
     // Verification: the final model, read-only, in a clean sandbox, once per seed.
     const finalModel = join(ws, 'final_model');
@@ -474,11 +514,17 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     let score: CellResult['score'] = null;
     const verifyStart = Date.now();
     mark('verify-start');
-    if (isEmptyDir(finalModel)) {
+    if (harnessEnd) {
+      // Not scored: the cell is retried, so a verification would only spend time.
+      status = harnessEnd.status;
+      statusDetail = harnessEnd.detail;
+      findings.push(...harnessEnd.findings);
+    } else if (isEmptyDir(finalModel)) {
       status = 'missing';
       statusDetail = timedOut
         ? 'the time limit ended the run and final_model/ is empty'
         : `the agent exited (code ${last.exitCode}) and final_model/ is empty`;
+      if (llmUsage.capReached) statusDetail += '; the LLM budget of this run was used up before';
     } else {
       const values: { value: number; stderr: number | null; samples: number | null }[] = [];
       for (const seed of verificationSeeds(benchmark, req.seed)) {
@@ -557,6 +603,32 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     );
     writeFileSync(join(logs, 'proxy-access.log'), redact(access.map((e) => e.raw).join('\n')) + (access.length ? '\n' : ''));
     findings.push(...egressFindings(access, def.network.deny));
+    findings.push(...capFinding(llmUsage, req.llmCap));
+    // The readable trace: the CLI's own stream and the harness's logs in one timeline.
+    flushTrace();
+    try {
+      writeTimeline({
+        scaffold: launch.name,
+        model: launch.model,
+        agentStartMs: agentStart,
+        budgetSeconds,
+        traceFile,
+        evaluateLog: join(logs, 'evaluate-calls.jsonl'),
+        llmLog: join(logs, 'llm-proxy.jsonl'),
+        access,
+        deny: def.network.deny,
+        harness: harnessEvents,
+        redact,
+        out: join(logs, 'timeline.json'),
+      });
+    } catch (e) {
+      findings.push({
+        check: 'harness',
+        severity: 'warning',
+        summary: 'the timeline of this cell could not be built',
+        evidence: [redact(e instanceof Error ? e.message : String(e)).slice(0, 2000)],
+      });
+    }
     if (leftovers.length > 0)
       findings.push({
         check: 'sandbox-escape',
@@ -594,6 +666,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       seed: req.seed,
       status,
       ...(statusDetail ? { statusDetail } : {}),
+      ...(harnessEnd ? { errorSource: harnessEnd.errorSource } : {}),
       score,
       timeUsedSeconds,
       gpuHours: Math.round(((timeUsedSeconds * Math.min(1, gpus.length)) / 3600) * 1e4) / 1e4,
