@@ -93,7 +93,7 @@ export function capFinding(usage: LlmUsage, cap: { maxRequests?: number; maxToke
     {
       check: 'llm-cap',
       severity: 'info',
-      summary: `the agent reached this run's LLM budget (${limits.join(', ') || 'cap'}): ${usage.inputTokens + usage.outputTokens} tokens in ${usage.requests} requests were used and ${usage.refused} further request(s) were refused`,
+      summary: `the agent reached this run's LLM budget (${limits.join(', ') || 'cap'}): ${usage.inputTokens + usage.outputTokens} tokens in ${usage.requests} requests were used, and ${usage.capRefused} request(s) that could no longer fit were refused`,
       evidence: [],
     },
   ];

@@ -23,7 +23,10 @@ export const PLACEHOLDER_KEY = 'ptb-placeholder-key-not-a-secret';
 export interface LlmUsage {
   /** Requests the agent got forwarded (HTTP requests and WebSocket `response.create` messages). */
   requests: number;
+  /** Requests refused for any reason (bad path, no key, cap). */
   refused: number;
+  /** Of those, refused because the cap could not fit them. */
+  capRefused: number;
   inputTokens: number;
   outputTokens: number;
   capReached: boolean;
@@ -224,7 +227,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
   ) as Record<LlmProvider, string>;
   const budget = new Budget(opts.cap ?? {});
   const harnessBudget = new Budget({});
-  const counters = { refused: 0, estimated: 0, providerErrors: 0 };
+  const counters = { refused: 0, capRefused: 0, estimated: 0, providerErrors: 0 };
   const outcomes: LlmOutcome[] = [];
   const log = new JsonlLog(opts.logPath, opts.logCapBytes ?? 16 * 2 ** 20);
   const maxBody = opts.maxRequestBytes ?? 32 * 2 ** 20;
@@ -232,6 +235,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
 
   const record = (caller: Caller, o: LlmOutcome) => {
     if (o.kind === 'provider-error') counters.providerErrors++;
+    if (o.kind === 'refused') counters.capRefused++;
     if (caller !== 'agent') return;
     outcomes.push(o);
     if (outcomes.length > 1000) outcomes.shift();
@@ -563,6 +567,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     usage: () => ({
       requests: budget.requests,
       refused: counters.refused,
+      capRefused: counters.capRefused,
       inputTokens: budget.used.input,
       outputTokens: budget.used.output,
       capReached: budget.capReached,

@@ -1,13 +1,13 @@
 /** Gemini generateContent and streamGenerateContent (`alt=sse`, or a JSON array without it), with function calls. */
 import type { ModelRequest, Reply } from './script.ts';
-import { asArr, asObj, type Json, type Rendered, replyTokens, sse, toolSpec } from './wire.ts';
+import { asArr, asObj, type Json, type Rendered, replyTokens, sse, textOf, toolSpec } from './wire.ts';
 
 export function parseGemini(body: Json, model: string): ModelRequest {
   const toolResults: string[] = [];
   for (const c of asArr(body.contents))
     for (const part of asArr(asObj(c).parts)) {
       const fr = asObj(asObj(part).functionResponse);
-      if (Object.keys(fr).length > 0) toolResults.push(JSON.stringify(fr.response ?? {}));
+      if (Object.keys(fr).length > 0) toolResults.push(textOf(fr.response ?? {}));
     }
   const tools = asArr(body.tools).flatMap((t) =>
     asArr(asObj(t).functionDeclarations).map((d) =>

@@ -11,7 +11,17 @@ export const id = (prefix: string): string => `${prefix}${randomBytes(12).toStri
 
 /** Text inside a tool result, whatever shape it comes in (string, content blocks, JSON). */
 export function textOf(v: unknown): string {
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') {
+    // Some CLIs send a tool result as a JSON document ({"output": ...}, {"name", "content"}): read its text.
+    if (/^\s*\{/.test(v))
+      try {
+        const o = asObj(JSON.parse(v));
+        if (typeof o.output === 'string' || typeof o.text === 'string' || 'content' in o) return textOf(o);
+      } catch {
+        // plain text that starts with a brace
+      }
+    return v;
+  }
   if (Array.isArray(v)) return v.map(textOf).join('\n');
   const o = asObj(v);
   if (typeof o.text === 'string') return o.text;
