@@ -54,9 +54,7 @@ export function providerOutage(end: AgentEnd): HarnessSideEnd | null {
         check: 'provider-outage',
         severity: 'info',
         summary: `${failures.length} model request(s) in a row failed at the provider before the agent stopped`,
-        evidence: failures
-          .slice(-20)
-          .map((o) => `${at(o, end.agentStartMs)} ${o.provider} HTTP ${o.status}: ${o.detail ?? ''}`.trim()),
+        evidence: failures.slice(-20).map((o) => `${at(o, end.agentStartMs)} ${o.provider}: ${o.detail ?? `HTTP ${o.status}`}`),
       },
     ],
   };
