@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { upstreamTarget } from '../src/egress/llm-providers.ts';
+import { keysFromEnv, upstreamTarget } from '../src/egress/llm-providers.ts';
 import { LLM_PROVIDER_IDS, type LlmProvider, PLACEHOLDER_KEY, startLlmProxy } from '../src/egress/llm-proxy.ts';
 import { reservationFor, UsageMeter, usageOfEvent } from '../src/egress/llm-usage.ts';
 import { REAL_KEYS } from './agents/cell.ts';
@@ -92,6 +92,18 @@ describe('which upstream a request goes to', () => {
   ])('refused: %s', (_name, target) => {
     const t = upstreamTarget(target, up);
     expect(t.ok).toBe(false);
+  });
+});
+
+describe('where the real keys come from', () => {
+  test('each provider’s own variable, or PTB_PROVIDER_KEYS as JSON or NAME=value lines', () => {
+    expect(keysFromEnv({ ANTHROPIC_API_KEY: 'a', ZHIPU_API_KEY: 'z' })).toEqual({ anthropic: 'a', zai: 'z' });
+    expect(keysFromEnv({ PTB_PROVIDER_KEYS: '{"openai": "o", "DASHSCOPE_API_KEY": "q"}' })).toEqual({ openai: 'o', qwen: 'q' });
+    expect(keysFromEnv({ PTB_PROVIDER_KEYS: 'GEMINI_API_KEY=g\nOPENCODE_API_KEY="c"\n# comment' })).toEqual({
+      google: 'g',
+      opencode: 'c',
+    });
+    expect(() => keysFromEnv({ PTB_PROVIDER_KEYS: '{not json' })).toThrow(/PTB_PROVIDER_KEYS is not valid JSON/);
   });
 });
 

@@ -58,11 +58,30 @@ export const LLM_PROVIDER_IDS = Object.keys(LLM_PROVIDERS) as LlmProvider[];
 
 export const isLlmProvider = (s: string): s is LlmProvider => Object.hasOwn(LLM_PROVIDERS, s);
 
-/** Real keys from the harness's environment (never passed into a sandbox). */
+/**
+ * Real keys from the harness's environment (never passed into a sandbox): each provider's own
+ * variable (ANTHROPIC_API_KEY, ...) or `PTB_PROVIDER_KEYS`, the one secret the evaluate
+ * workflow passes: a JSON object (`{"anthropic": "sk-ant-...", "OPENAI_API_KEY": "sk-..."}`,
+ * keyed by provider or by variable name) or `NAME=value` lines.
+ */
 export function keysFromEnv(env: NodeJS.ProcessEnv): Partial<Record<LlmProvider, string>> {
+  const bundle: Record<string, string> = {};
+  const raw = env.PTB_PROVIDER_KEYS?.trim();
+  if (raw?.startsWith('{')) {
+    try {
+      for (const [k, v] of Object.entries(JSON.parse(raw) as Record<string, unknown>)) if (typeof v === 'string') bundle[k] = v;
+    } catch {
+      throw new Error('PTB_PROVIDER_KEYS is not valid JSON: expected {"anthropic": "<key>", ...} or NAME=value lines');
+    }
+  } else if (raw)
+    for (const line of raw.split('\n')) {
+      const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (m) bundle[m[1] as string] = (m[2] as string).replace(/^(["'])(.*)\1$/, '$2');
+    }
   const out: Partial<Record<LlmProvider, string>> = {};
   for (const p of LLM_PROVIDER_IDS) {
-    const v = LLM_PROVIDERS[p].keyEnv.map((n) => env[n]).find((x) => x && x.length > 0);
+    const names = [p, ...LLM_PROVIDERS[p].keyEnv];
+    const v = [...LLM_PROVIDERS[p].keyEnv.map((n) => env[n]), ...names.map((n) => bundle[n])].find((x) => x && x.length > 0);
     if (v) out[p] = v;
   }
   return out;
