@@ -141,17 +141,6 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     );
   if (req.agent?.kind === 'script' && !existsSync(req.agent.path))
     throw new InputError(`agent script not found: ${req.agent.path}`);
-  if (!req.agent) {
-    // The manifest's scaffold must be runnable here (right version installed, options it understands) before anything starts.
-    try {
-      agentLaunch(req.manifest, { prompt: '', promptPath: '', home: '' });
-    } catch (e) {
-      if (e instanceof AdapterError) throw new InputError(`${req.manifest.agent.scaffold}: ${e.message}`);
-      throw e;
-    }
-    const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, process.env);
-    if (problem) throw new InputError(problem);
-  }
   const evaluation = evaluationOf(benchmark);
   const bundleDir = evaluation.bundle ? join(BUNDLES_DIR, evaluation.bundle) : null;
   const evaluatorDir = bundleDir ? join(bundleDir, 'evaluator') : null;
@@ -188,6 +177,17 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
         }
       : null,
   });
+  if (!req.agent) {
+    // The manifest's scaffold must be runnable here (right version installed, options it understands) before anything starts.
+    try {
+      agentLaunch(req.manifest, { prompt: '', promptPath: '', home: '' });
+    } catch (e) {
+      if (e instanceof AdapterError) throw new InputError(`${req.manifest.agent.scaffold}: ${e.message}`);
+      throw e;
+    }
+    const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, process.env);
+    if (problem) throw new InputError(problem);
+  }
   if (req.runtime !== 'bwrap' && (!agentImage || !evalImage))
     throw new InputError(
       `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
