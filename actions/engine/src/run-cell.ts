@@ -453,7 +453,14 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
       runs.push(r);
       flushTrace();
       const left = (deadlineMs - Date.now()) / 1000;
-      const next = repromptArgv(launch, { asked: req.manifest.agent.reprompt, timedOut: r.timedOut, secondsLeft: left });
+      const next = repromptArgv(launch, {
+        asked: req.manifest.agent.reprompt,
+        timedOut: r.timedOut,
+        secondsLeft: left,
+        exitCode: r.exitCode,
+        done: runs.length - 1,
+        ...(req.reprompt ?? {}),
+      });
       if (r.timedOut) harnessEvents.push({ atMs: r.endedAtMs, text: 'the time limit stopped the sandbox' });
       else harnessEvents.push({ atMs: r.endedAtMs, text: `the agent exited with code ${r.exitCode}` });
       if (!next) break;

@@ -36,6 +36,8 @@ export interface CellRequest {
   evaluateMinIntervalSeconds?: number;
   /** Optional LLM judge over the trace and code (off by default), called through the credential proxy. */
   judge?: { provider: 'anthropic' | 'openai'; model: string; votes: number };
+  /** Re-prompting limits (default: stop with 30 minutes left, at most 50 re-prompts); tests shorten them. */
+  reprompt?: { floorSeconds?: number; max?: number };
   /** Called with timing marks; used by the overhead benchmark. */
   onMark?: (name: string, atMs: number) => void;
 }

@@ -149,6 +149,10 @@ describe('adapters pass the original benchmark’s flags (UPSTREAM.md, "The agen
     expect(repromptArgv(claude, { asked: true, timedOut: false, secondsLeft: 1799 })).toBeNull();
     expect(repromptArgv(claude, { asked: false, timedOut: false, secondsLeft: 3600 })).toBeNull();
     expect(repromptArgv(claude, { asked: true, timedOut: true, secondsLeft: 3600 })).toBeNull();
+    // A session that failed (the cap, an outage, a crash) is not re-asked, nor one past the re-prompt limit.
+    expect(repromptArgv(claude, { asked: true, timedOut: false, secondsLeft: 3600, exitCode: 1 })).toBeNull();
+    expect(repromptArgv(claude, { asked: true, timedOut: false, secondsLeft: 3600, exitCode: 0, done: 50 })).toBeNull();
+    expect(repromptArgv(claude, { asked: true, timedOut: false, secondsLeft: 100, floorSeconds: 60, max: 1 })).not.toBeNull();
     const gemini = launch({ scaffold: 'gemini-cli', model: 'g' });
     expect(repromptArgv(gemini, { asked: true, timedOut: false, secondsLeft: 3600 })?.join(' ')).toContain('--resume latest -p');
     const oc = launch({ scaffold: 'opencode', model: 'anthropic/x' });

@@ -270,12 +270,26 @@ export function scriptLaunch(insidePath: string): AgentLaunch {
 
 /** Re-prompting stops when less than this is left: a new session could not finish anything useful. */
 export const REPROMPT_FLOOR_SECONDS = 30 * 60;
+/** At most this many re-prompts per cell: an agent that declares itself done at once is not re-asked for ten hours. */
+export const MAX_REPROMPTS = 50;
 
-/** The command to continue the agent's session, or null when the run is over (not asked, timed out, too little time, or unsupported). */
-export function repromptArgv(
-  launch: AgentLaunch,
-  state: { asked: boolean; timedOut: boolean; secondsLeft: number },
-): string[] | null {
-  if (!state.asked || state.timedOut || !launch.continueArgv || state.secondsLeft < REPROMPT_FLOOR_SECONDS) return null;
+export interface RepromptState {
+  asked: boolean;
+  timedOut: boolean;
+  secondsLeft: number;
+  /** Exit code of the session that just ended: one that failed (the cap, a provider outage, a crash) is not re-asked. */
+  exitCode?: number | null;
+  /** Re-prompts already made. */
+  done?: number;
+  floorSeconds?: number;
+  max?: number;
+}
+
+/** The command to continue the agent's session, or null when the run is over (not asked, timed out, failed, too little time, too many, or unsupported). */
+export function repromptArgv(launch: AgentLaunch, state: RepromptState): string[] | null {
+  if (!state.asked || state.timedOut || !launch.continueArgv) return null;
+  if (state.exitCode !== undefined && state.exitCode !== 0) return null;
+  if (state.secondsLeft < (state.floorSeconds ?? REPROMPT_FLOOR_SECONDS)) return null;
+  if ((state.done ?? 0) >= (state.max ?? MAX_REPROMPTS)) return null;
   return launch.continueArgv;
 }

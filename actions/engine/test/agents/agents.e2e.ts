@@ -84,6 +84,23 @@ function expectTrainedCell(run: AgentCellRun, scaffold: ScaffoldId): Timeline {
   return timeline;
 }
 
+/**
+ * Re-prompted once while time is left (the floor lowered for the test): the CLI's own
+ * "continue" command carries the same session on, so the model sees the first session's
+ * six tool results and the harness's re-prompt in one conversation.
+ */
+async function expectReprompted(o: { scaffold: ScaffoldId; model: string; provider?: string }) {
+  const run = await runAgentCell({ ...o, reprompt: true, budgetSeconds: 300, repromptLimits: { floorSeconds: 60, max: 1 } });
+  expect(run.result.status, run.result.statusDetail).toBe('scored');
+  expect(run.standin.violations).toEqual([]);
+  const harness = (run.timeline?.events ?? []).flatMap((e) => (e.kind === 'harness' ? [e.text] : []));
+  expect(harness.filter((t) => t === 're-prompted: time is left in the budget')).toHaveLength(1);
+  expect(harness.filter((t) => t === 'the agent exited with code 0')).toHaveLength(2);
+  const continued = run.standin.requests.filter((r) => r.reprompted && r.agentTurn);
+  expect(continued.length).toBeGreaterThan(0);
+  expect(Math.min(...continued.map((r) => r.step))).toBeGreaterThanOrEqual(6);
+}
+
 /** OpenCode installs its plugin SDK from npm in the background at every start; refused by the egress policy, harmlessly. */
 const OPENCODE_EGRESS = ['CONNECT registry.npmjs.org:443 200', 'GET https://registry.npmjs.org/@opencode-ai%2fplugin 403'];
 
@@ -159,6 +176,12 @@ describe('scaffold claude-code', () => {
     },
     T,
   );
+
+  test(
+    're-prompted: --continue carries the session on',
+    () => expectReprompted({ scaffold: 'claude-code', model: 'claude-opus-4-6' }),
+    T,
+  );
 });
 
 describe('scaffold codex-cli', () => {
@@ -203,6 +226,12 @@ describe('scaffold codex-cli', () => {
     },
     T,
   );
+
+  test(
+    're-prompted: exec resume --last carries the session on',
+    () => expectReprompted({ scaffold: 'codex-cli', model: 'gpt-5.3-codex' }),
+    T,
+  );
 });
 
 describe('scaffold gemini-cli', () => {
@@ -225,6 +254,12 @@ describe('scaffold gemini-cli', () => {
       );
       expect(calls(timeline).map((c) => c.tool)).toContain('run_shell_command');
     },
+    T,
+  );
+
+  test(
+    're-prompted: --resume latest carries the session on',
+    () => expectReprompted({ scaffold: 'gemini-cli', model: 'gemini-3-pro-preview' }),
     T,
   );
 });
@@ -280,6 +315,12 @@ describe('scaffold opencode', () => {
       expect(result.execution?.proxy.llmRequests).toBe(0);
       expect(run.standin.requests).toEqual([]);
     },
+    T,
+  );
+
+  test(
+    're-prompted: run --continue carries the session on',
+    () => expectReprompted({ scaffold: 'opencode', provider: 'anthropic', model: 'anthropic/claude-opus-4-5' }),
     T,
   );
 });

@@ -34,6 +34,8 @@ export interface AgentCellOptions {
   scenario?: Scenario;
   budgetSeconds?: number;
   llmCap?: CellRequest['llmCap'];
+  /** Re-prompting limits of the harness (tests: a short floor and one re-prompt). */
+  repromptLimits?: CellRequest['reprompt'];
   /** Set up faults on the stand-in before the cell starts. */
   arrange?: (standin: Standin) => void;
   /** Overrides of the environment the harness reads (PTB_AGENT_CLIS, ...). */
@@ -101,6 +103,7 @@ export async function runAgentCell(o: AgentCellOptions): Promise<AgentCellRun> {
       llmKeys: REAL_KEYS,
       llmUpstreams: standin.upstreams,
       ...(o.llmCap ? { llmCap: o.llmCap } : {}),
+      ...(o.repromptLimits ? { reprompt: o.repromptLimits } : {}),
     });
     const logs = join(outDir, 'logs');
     const read = (f: string) => (existsSync(join(logs, f)) ? readFileSync(join(logs, f), 'utf8') : '');

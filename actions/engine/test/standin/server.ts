@@ -18,6 +18,9 @@ import { openaiError, parseChat, parseResponses, renderChat, renderResponses, re
 import { decide, type ModelRequest, type Scenario } from './script.ts';
 import { asObj, type Json, type Rendered } from './wire.ts';
 
+/** Words of the harness's re-prompt (adapters.ts REPROMPT). */
+const REPROMPT_MARK = 'Time is left in your budget';
+
 export type Api = 'messages' | 'count_tokens' | 'responses' | 'responses-ws' | 'chat' | 'gemini' | 'models' | 'unknown';
 export type Fault = '429' | '500' | '529' | 'cut';
 
@@ -35,6 +38,8 @@ export interface StandinRequest {
   status: number;
   fault?: Fault | 'outage';
   userAgent: string;
+  /** The conversation holds the harness's re-prompt. */
+  reprompted: boolean;
 }
 
 export interface Standin {
@@ -171,6 +176,7 @@ export async function startStandin(opts: {
     const provider = m?.[1] as LlmProvider | undefined;
     const method = req.method ?? '';
     const base: Omit<StandinRequest, 'api' | 'model' | 'step' | 'agentTurn' | 'status'> = {
+      reprompted: raw.includes(REPROMPT_MARK),
       atMs: Date.now(),
       provider: provider ?? '?',
       method,
@@ -259,7 +265,10 @@ export async function startStandin(opts: {
   const openSockets = new Set<WebSocket>();
 
   /** Codex's Responses WebSocket: `response.create` messages in, the same events as the HTTP stream out. */
-  const session = (ws: WebSocket, base: Omit<StandinRequest, 'api' | 'model' | 'step' | 'agentTurn' | 'status'>) => {
+  const session = (
+    ws: WebSocket,
+    base: Omit<StandinRequest, 'api' | 'model' | 'step' | 'agentTurn' | 'status' | 'reprompted'>,
+  ) => {
     openSockets.add(ws);
     ws.on('close', () => openSockets.delete(ws));
     const histories = new Map<string, unknown[]>();
@@ -280,6 +289,7 @@ export async function startStandin(opts: {
         requests.push({
           ...base,
           atMs: Date.now(),
+          reprompted: text.includes(REPROMPT_MARK) || (prev ?? []).some((i) => JSON.stringify(i).includes(REPROMPT_MARK)),
           api: 'responses-ws',
           model: parsed.model,
           step: parsed.toolResults.length,
@@ -346,6 +356,7 @@ export async function startStandin(opts: {
     if (outagePlan && outageStarted) {
       requests.push({
         ...base,
+        reprompted: false,
         api: 'responses-ws',
         model: '',
         step: 0,
