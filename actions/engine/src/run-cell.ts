@@ -23,7 +23,7 @@ import {
 } from '@ptb/core';
 import { AdapterError, type AgentLaunch, agentLaunch, baselineLaunch, repromptArgv, scriptLaunch } from './agents/adapters.ts';
 import { agentToolchain, scaffoldProblem } from './agents/install.ts';
-import { capFinding, type HarnessSideEnd, providerOutage, startupCrash } from './agents/outcome.ts';
+import { capFinding, type HarnessSideEnd, providerOutage, proxyRefusalFindings, startupCrash } from './agents/outcome.ts';
 import { parseAccessLog } from './egress/access-log.ts';
 import { keysFromEnv, type LlmProxy, PLACEHOLDER_KEY, startLlmProxy } from './egress/llm-proxy.ts';
 import { type Egress, startEgress } from './egress/squid.ts';
@@ -610,7 +610,7 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
     );
     writeFileSync(join(logs, 'proxy-access.log'), redact(access.map((e) => e.raw).join('\n')) + (access.length ? '\n' : ''));
     findings.push(...egressFindings(access, def.network.deny));
-    findings.push(...capFinding(llmUsage, req.llmCap));
+    findings.push(...capFinding(llmUsage, req.llmCap), ...proxyRefusalFindings(llmUsage));
     // The readable trace: the CLI's own stream and the harness's logs in one timeline.
     flushTrace();
     try {

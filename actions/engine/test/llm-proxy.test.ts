@@ -89,9 +89,40 @@ describe('which upstream a request goes to', () => {
     ['unknown provider', '/evil/v1/messages'],
     ['provider without a path', '/anthropic'],
     ['prefix look-alike', '/anthropicevil/v1/messages'],
+    ['OpenAI files', '/openai/v1/files'],
+    ['OpenAI fine-tuning', '/openai/v1/fine_tuning/jobs'],
+    ['OpenAI batches', '/openai/v1/batches'],
+    ['OpenAI images', '/openai/v1/images/generations'],
+    ['OpenAI realtime', '/openai/v1/realtime'],
+    ['Anthropic message batches', '/anthropic/v1/messages/batches'],
+    ['Anthropic admin', '/anthropic/v1/organizations/api_keys'],
+    ['Gemini tuning', '/google/v1beta/tunedModels'],
+    ['Gemini caches', '/google/v1beta/cachedContents'],
+    ['Gemini uploads', '/google/upload/v1beta/files'],
+    ['OpenRouter keys', '/openrouter/api/v1/keys'],
   ])('refused: %s', (_name, target) => {
     const t = upstreamTarget(target, up);
     expect(t.ok).toBe(false);
+  });
+
+  test.each([
+    '/anthropic/v1/messages?beta=true',
+    '/anthropic/v1/messages/count_tokens',
+    '/qwen/v1/messages',
+    '/openai/v1/responses',
+    '/openai/v1/responses/compact',
+    '/openai/v1/chat/completions',
+    '/openai/v1/models',
+    '/google/v1beta/models/gemini-3.1-pro-preview:streamGenerateContent?alt=sse',
+    '/google/v1beta/models/gemini-3-flash:countTokens',
+    '/openrouter/api/v1/chat/completions',
+    '/opencode/v1/messages',
+    '/opencode/v1/responses',
+    '/opencode/v1/chat/completions',
+    '/opencode/v1/models/gemini-3.1-pro:generateContent',
+    '/zai/api/paas/v4/chat/completions',
+  ])('forwarded: %s (a model call)', (target) => {
+    expect(upstreamTarget(target, up).ok).toBe(true);
   });
 });
 
@@ -230,6 +261,9 @@ describe('credential-injecting LLM proxy against the provider stand-in', () => {
       }
       expect(evil.requests).toEqual([]);
       expect(proxy.usage().requests).toBe(0);
+      // Each attempt is kept as evidence for the cell's findings.
+      expect(proxy.usage().refusedTargets).toHaveLength(targets.length);
+      expect(proxy.usage().refusedTargets[0]).toContain(`/anthropic//127.0.0.1:${evil.port}/v1/messages`);
     } finally {
       await proxy.stop();
       await evil.close();
@@ -309,7 +343,8 @@ describe('credential-injecting LLM proxy against the provider stand-in', () => {
       standin.failNext('cut', 1);
       const cut = await call(proxy.socketPath, '/anthropic/v1/messages', { ...MESSAGES, stream: true });
       expect(cut.body).not.toContain('message_stop');
-      expect((await call(proxy.socketPath, '/anthropic/v1/nothing-here', MESSAGES)).status).toBe(404);
+      standin.failNext('400', 1);
+      expect((await call(proxy.socketPath, '/anthropic/v1/messages', MESSAGES)).status).toBe(400);
       expect(proxy.outcomes().map((o) => o.kind)).toEqual([
         'provider-error',
         'provider-error',

@@ -1,6 +1,6 @@
 import { Timeline } from '@ptb/core';
 import { describe, expect, test } from 'vitest';
-import { capFinding, providerOutage, startupCrash } from '../src/agents/outcome.ts';
+import { capFinding, providerOutage, proxyRefusalFindings, startupCrash } from '../src/agents/outcome.ts';
 import type { LlmOutcome } from '../src/egress/llm-proxy.ts';
 import { makeRedactor } from '../src/redact.ts';
 import { claudeCodeEvents, codexEvents, geminiEvents, opencodeEvents } from '../src/trace/cli-events.ts';
@@ -224,6 +224,7 @@ describe('who is to blame when the agent stops', () => {
       requests: 3,
       refused: 2,
       capRefused: 1,
+      refusedTargets: [] as string[],
       inputTokens: 900,
       outputTokens: 50,
       capReached: true,
@@ -234,5 +235,29 @@ describe('who is to blame when the agent stops', () => {
       "the agent reached this run's LLM budget (1000 tokens): 950 tokens in 3 requests were used, and 1 request(s) that could no longer fit were refused",
     );
     expect(capFinding({ ...usage, capReached: false }, { maxTokens: 1000 })).toEqual([]);
+  });
+
+  test('requests the proxy would not forward become a warning with each target as evidence', () => {
+    const usage = {
+      requests: 0,
+      refused: 1,
+      capRefused: 0,
+      refusedTargets: ['POST /openai/v1/fine_tuning/jobs: not a model call'],
+      inputTokens: 0,
+      outputTokens: 0,
+      capReached: false,
+      estimated: 0,
+      providerErrors: 0,
+    };
+    expect(proxyRefusalFindings(usage)).toEqual([
+      {
+        check: 'llm-proxy-refused',
+        severity: 'warning',
+        summary:
+          'the credential proxy refused 1 request(s) of the agent that were no model call of their provider (another host, files, fine-tuning, batches, ...)',
+        evidence: ['POST /openai/v1/fine_tuning/jobs: not a model call'],
+      },
+    ]);
+    expect(proxyRefusalFindings({ ...usage, refusedTargets: [] })).toEqual([]);
   });
 });

@@ -80,6 +80,19 @@ export function startupCrash(end: AgentEnd): HarnessSideEnd | null {
   };
 }
 
+/** What the credential proxy refused to forward for the agent: paths that are no model call of their provider. */
+export function proxyRefusalFindings(usage: LlmUsage): IntegrityFinding[] {
+  if (usage.refusedTargets.length === 0) return [];
+  return [
+    {
+      check: 'llm-proxy-refused',
+      severity: 'warning',
+      summary: `the credential proxy refused ${usage.refusedTargets.length === 20 ? 'at least 20' : usage.refusedTargets.length} request(s) of the agent that were no model call of their provider (another host, files, fine-tuning, batches, ...)`,
+      evidence: usage.refusedTargets,
+    },
+  ];
+}
+
 /** Says when the LLM cap stopped the agent: what was used, and how many requests were refused. */
 export function capFinding(usage: LlmUsage, cap: { maxRequests?: number; maxTokens?: number } | undefined): IntegrityFinding[] {
   if (!usage.capReached) return [];

@@ -8,24 +8,31 @@ export const LLM_PROVIDERS = {
   anthropic: {
     upstream: 'https://api.anthropic.com',
     auth: 'x-api-key',
+    apis: [['messages', '/v1']],
     keyEnv: ['ANTHROPIC_API_KEY'],
     note: 'Anthropic Messages (Claude Code, OpenCode)',
   },
   openai: {
     upstream: 'https://api.openai.com',
     auth: 'bearer',
+    apis: [['openai', '/v1']],
     keyEnv: ['OPENAI_API_KEY'],
     note: 'OpenAI Responses (HTTP and WebSocket) and Chat Completions (Codex, OpenCode)',
   },
   google: {
     upstream: 'https://generativelanguage.googleapis.com',
     auth: 'x-goog-api-key',
+    apis: [
+      ['gemini', '/v1beta'],
+      ['gemini', '/v1'],
+    ],
     keyEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
     note: 'Gemini generateContent and streamGenerateContent (Gemini CLI, OpenCode)',
   },
   openrouter: {
     upstream: 'https://openrouter.ai',
     auth: 'bearer',
+    apis: [['openai', '/api/v1']],
     keyEnv: ['OPENROUTER_API_KEY'],
     note: 'OpenRouter Chat Completions (OpenCode)',
   },
@@ -33,25 +40,60 @@ export const LLM_PROVIDERS = {
     upstream: 'https://opencode.ai/zen',
     // Zen speaks the wire format of each model's maker: the agent's SDK picks the header.
     auth: 'as-sent',
+    apis: [
+      ['messages', '/v1'],
+      ['openai', '/v1'],
+      ['gemini', '/v1'],
+    ],
     keyEnv: ['OPENCODE_API_KEY'],
     note: 'OpenCode Zen: Messages, Responses, Chat Completions or Gemini, by model (OpenCode)',
   },
   zai: {
     upstream: 'https://api.z.ai',
     auth: 'bearer',
+    apis: [
+      ['openai', '/api/paas/v4'],
+      ['openai', '/api/coding/paas/v4'],
+      ['messages', '/api/anthropic/v1'],
+    ],
     keyEnv: ['ZAI_API_KEY', 'ZHIPU_API_KEY'],
     note: 'Z.ai Chat Completions at /api/paas/v4 (OpenCode)',
   },
   qwen: {
     upstream: 'https://dashscope-intl.aliyuncs.com/apps/anthropic',
     auth: 'as-sent',
+    apis: [['messages', '/v1']],
     keyEnv: ['DASHSCOPE_API_KEY'],
     note: "Alibaba DashScope's Anthropic-compatible endpoint serving Qwen (Claude Code)",
   },
 } as const satisfies Record<
   string,
-  { upstream: string; auth: 'x-api-key' | 'bearer' | 'x-goog-api-key' | 'as-sent'; keyEnv: readonly string[]; note: string }
+  {
+    upstream: string;
+    auth: 'x-api-key' | 'bearer' | 'x-goog-api-key' | 'as-sent';
+    /** The model-call APIs forwarded, each under its root path; nothing else (files, fine-tuning, batches, images, ...). */
+    apis: readonly (readonly [ApiFamily, string])[];
+    keyEnv: readonly string[];
+    note: string;
+  }
 >;
+
+type ApiFamily = 'messages' | 'openai' | 'gemini';
+
+/** The endpoints of each API family that make (or count, or list) model calls, relative to the family's root. */
+const FAMILY_PATHS: Record<ApiFamily, RegExp> = {
+  messages: /^\/(messages|messages\/count_tokens|models|models\/[A-Za-z0-9._:@-]+)\/?$/,
+  openai:
+    /^\/(responses|responses\/compact|responses\/input_tokens|chat\/completions|completions|models|models\/[A-Za-z0-9._:@/-]+)\/?$/,
+  gemini: /^\/(models|models\/[A-Za-z0-9._@-]+|models\/[A-Za-z0-9._@-]+:(generateContent|streamGenerateContent|countTokens))\/?$/,
+};
+
+/** Whether the provider's key may be spent on this path (a model call, a token count, the model list). */
+export function modelCallPath(provider: LlmProvider, path: string): boolean {
+  return LLM_PROVIDERS[provider].apis.some(
+    ([family, root]) => path.startsWith(`${root}/`) && FAMILY_PATHS[family].test(path.slice(root.length)),
+  );
+}
 
 export type LlmProvider = keyof typeof LLM_PROVIDERS;
 export const LLM_PROVIDER_IDS = Object.keys(LLM_PROVIDERS) as LlmProvider[];
@@ -126,6 +168,11 @@ export function upstreamTarget(rawTarget: string, upstreams: Readonly<Record<Llm
     return bad('the query may not hold a fragment, spaces or control characters');
   const params = query === '' ? [] : query.split('&');
   if (params.some((p) => /^key(=|$)/i.test(p))) return bad('API keys in the query are refused; the proxy sets the key');
+  if (!modelCallPath(provider, path))
+    return bad(
+      `/${provider}${path} is not a model call: the proxy forwards only ${LLM_PROVIDERS[provider].apis.map(([f, r]) => `${f === 'messages' ? 'Messages' : f === 'openai' ? 'Responses/Chat Completions' : 'generateContent'} under ${r}`).join(', ')} (no files, fine-tuning, batches or images)`,
+      403,
+    );
 
   const base = new URL(upstreams[provider]);
   const basePath = base.pathname.replace(/\/$/, '');

@@ -27,6 +27,8 @@ export interface LlmUsage {
   refused: number;
   /** Of those, refused because the cap could not fit them. */
   capRefused: number;
+  /** What the agent asked for that is no model call of its provider (smuggled hosts, files, fine-tuning, ...): the first 20. */
+  refusedTargets: string[];
   inputTokens: number;
   outputTokens: number;
   capReached: boolean;
@@ -228,6 +230,11 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
   const budget = new Budget(opts.cap ?? {});
   const harnessBudget = new Budget({});
   const counters = { refused: 0, capRefused: 0, estimated: 0, providerErrors: 0 };
+  const refusedTargets: string[] = [];
+  const noteRefused = (caller: Caller, method: string | undefined, target: string, reason: string) => {
+    if (caller === 'agent' && refusedTargets.length < 20)
+      refusedTargets.push(`${method ?? '?'} ${target.slice(0, 300)}: ${reason.slice(0, 200)}`);
+  };
   const outcomes: LlmOutcome[] = [];
   const log = new JsonlLog(opts.logPath, opts.logCapBytes ?? 16 * 2 ** 20);
   const maxBody = opts.maxRequestBytes ?? 32 * 2 ** 20;
@@ -251,7 +258,10 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     const started = Date.now();
     const target = upstreamTarget(req.url ?? '', upstreams);
     const rawPath = (req.url ?? '').slice(0, 300);
-    if (!target.ok) return refuse(res, caller, rawPath, target.status, target.reason, { method: req.method, path: rawPath });
+    if (!target.ok) {
+      noteRefused(caller, req.method, rawPath, target.reason);
+      return refuse(res, caller, rawPath, target.status, target.reason, { method: req.method, path: rawPath });
+    }
     const { provider, url } = target;
     const entry = { provider, method: req.method, target: loggableUrl(url) };
     if (req.method !== 'GET' && req.method !== 'POST')
@@ -392,6 +402,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     const target = upstreamTarget(req.url ?? '', upstreams);
     if (!target.ok) {
       counters.refused++;
+      noteRefused(caller, 'WS', req.url ?? '', target.reason);
       log.write({ caller, method: 'WS', path: (req.url ?? '').slice(0, 300), status: target.status, refused: target.reason });
       return rejectUpgrade(socket, target.status, errorBody('', target.status, target.reason));
     }
@@ -568,6 +579,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
       requests: budget.requests,
       refused: counters.refused,
       capRefused: counters.capRefused,
+      refusedTargets: [...refusedTargets],
       inputTokens: budget.used.input,
       outputTokens: budget.used.output,
       capReached: budget.capReached,

@@ -92,22 +92,14 @@ export function renderMessages(reply: Reply, model: string, inputTokens: number)
   };
 }
 
+const ANTHROPIC_ERRORS: Record<number, [string, string]> = {
+  400: ['invalid_request_error', 'messages: invalid request'],
+  401: ['authentication_error', 'invalid x-api-key'],
+  429: ['rate_limit_error', 'Rate limited'],
+  529: ['overloaded_error', 'Overloaded'],
+};
+
 export function anthropicError(status: number): Json {
-  const type =
-    status === 529
-      ? 'overloaded_error'
-      : status === 429
-        ? 'rate_limit_error'
-        : status === 401
-          ? 'authentication_error'
-          : 'api_error';
-  const message =
-    status === 529
-      ? 'Overloaded'
-      : status === 429
-        ? 'Rate limited'
-        : status === 401
-          ? 'invalid x-api-key'
-          : 'Internal server error';
+  const [type, message] = ANTHROPIC_ERRORS[status] ?? ['api_error', 'Internal server error'];
   return { type: 'error', error: { type, message } };
 }

@@ -22,7 +22,7 @@ import { asObj, type Json, type Rendered } from './wire.ts';
 const REPROMPT_MARK = 'Time is left in your budget';
 
 export type Api = 'messages' | 'count_tokens' | 'responses' | 'responses-ws' | 'chat' | 'gemini' | 'models' | 'unknown';
-export type Fault = '429' | '500' | '529' | 'cut';
+export type Fault = '400' | '429' | '500' | '529' | 'cut';
 
 export interface StandinRequest {
   atMs: number;
