@@ -358,6 +358,28 @@ describe('credential-injecting LLM proxy against the provider stand-in', () => {
     }
   });
 
+  test('an agent that hangs up (killed at the time limit mid-request) is not a provider failure', async () => {
+    const { proxy } = await start();
+    standin.delay(1000);
+    try {
+      await new Promise<void>((resolve) => {
+        const r = request({ socketPath: proxy.socketPath, path: '/anthropic/v1/messages', method: 'POST' }, () => undefined);
+        r.on('error', () => resolve());
+        r.end(JSON.stringify(MESSAGES));
+        setTimeout(() => {
+          r.destroy();
+          resolve();
+        }, 200);
+      });
+      for (let i = 0; i < 100 && proxy.outcomes().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(proxy.outcomes()).toMatchObject([{ kind: 'client-error', detail: /agent closed the connection/ }]);
+      expect(proxy.usage().providerErrors).toBe(0);
+    } finally {
+      standin.delay(0);
+      await proxy.stop();
+    }
+  });
+
   test('a response without usage is counted by its size; the log file has a size cap', async () => {
     const upstream = await hostServer(() => ({ status: 200, body: 'x'.repeat(4000) }));
     const { proxy, dir } = await start({ upstreams: { anthropic: `http://127.0.0.1:${upstream.port}` }, logCapBytes: 2000 });

@@ -239,6 +239,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
   const log = new JsonlLog(opts.logPath, opts.logCapBytes ?? 16 * 2 ** 20);
   const maxBody = opts.maxRequestBytes ?? 32 * 2 ** 20;
   const inFlight = new Set<{ destroy: () => void }>();
+  let stopping = false;
 
   const record = (caller: Caller, o: LlmOutcome) => {
     if (o.kind === 'provider-error') counters.providerErrors++;
@@ -308,9 +309,12 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     started: number,
   ) => {
     let settled = false;
+    // The agent hung up (or the run ended): whatever breaks after that is not the provider's failure.
+    let agentGone = false;
     const finish = (status: number, meter: UsageMeter | null, failure: string | null) => {
       if (settled) return;
       settled = true;
+      const hungUp = agentGone || stopping;
       const reported = meter?.usage ?? null;
       const ok = status >= 200 && status < 300;
       const estimated = !reported && ok && meter !== null;
@@ -319,9 +323,12 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
         (estimated ? { input: estimateTokens(body.length), output: estimateTokens(meter?.bytes ?? 0) } : { input: 0, output: 0 });
       if (estimated) counters.estimated++;
       b.settle(reservation, actual);
-      const providerFailure = failure ?? (isProviderStatus(status) ? `HTTP ${status}` : (meter?.streamError ?? null));
-      const kind = providerFailure ? 'provider-error' : ok ? 'ok' : 'client-error';
-      record(caller, { atMs: Date.now(), provider, status, kind, ...(providerFailure ? { detail: providerFailure } : {}) });
+      const providerFailure = hungUp
+        ? null
+        : (failure ?? (isProviderStatus(status) ? `HTTP ${status}` : (meter?.streamError ?? null)));
+      const kind = providerFailure ? 'provider-error' : ok && !hungUp ? 'ok' : 'client-error';
+      const detail = providerFailure ?? (hungUp ? 'the agent closed the connection before the answer ended' : null);
+      record(caller, { atMs: Date.now(), provider, status, kind, ...(detail ? { detail } : {}) });
       log.write({
         caller,
         ...entry,
@@ -383,7 +390,9 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     });
     // The agent hung up: stop paying for a response nobody reads.
     res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      agentGone = true;
+      upstream.destroy();
     });
     upstream.end(req.method === 'POST' ? body : undefined);
   };
@@ -588,6 +597,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     }),
     outcomes: () => [...outcomes],
     stop: async () => {
+      stopping = true;
       budget.close();
       harnessBudget.close();
       for (const s of sockets) s.terminate();
