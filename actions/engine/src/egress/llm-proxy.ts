@@ -555,7 +555,7 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     });
     const closeBoth = (code: number, reason: Buffer, from: 'agent' | 'upstream') => {
       while (pending.length > 0)
-        settle(from === 'upstream' && code !== 1000 ? `WebSocket closed by the provider (${code})` : null, 200);
+        settle(from === 'upstream' && code !== 1000 && !stopping ? `WebSocket closed by the provider (${code})` : null, 200);
       const valid = code >= 1000 && code < 5000 && code !== 1005 && code !== 1006 ? code : 1011;
       const other = from === 'agent' ? up : agent;
       if (other.readyState === WebSocket.OPEN) other.close(valid, reason.subarray(0, 120));
