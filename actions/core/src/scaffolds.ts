@@ -3,7 +3,8 @@
  * plus an adapter in the run engine: a submission is data and cannot bring its own.
  */
 export const SCAFFOLDS = {
-  'claude-code': { displayName: 'Claude Code', npmPackage: '@anthropic-ai/claude-code', providers: ['anthropic'] },
+  // qwen: Alibaba DashScope's Anthropic-compatible API (how the original ran Qwen3 Max).
+  'claude-code': { displayName: 'Claude Code', npmPackage: '@anthropic-ai/claude-code', providers: ['anthropic', 'qwen'] },
   'codex-cli': { displayName: 'Codex CLI', npmPackage: '@openai/codex', providers: ['openai'] },
   'gemini-cli': { displayName: 'Gemini CLI', npmPackage: '@google/gemini-cli', providers: ['google'] },
   opencode: {
@@ -11,7 +12,6 @@ export const SCAFFOLDS = {
     npmPackage: 'opencode-ai',
     providers: ['anthropic', 'openai', 'google', 'openrouter', 'opencode', 'zai'],
   },
-  'qwen-code': { displayName: 'Qwen Code', npmPackage: '@qwen-code/qwen-code', providers: ['alibaba', 'openrouter'] },
 } as const satisfies Record<string, { displayName: string; npmPackage: string; providers: readonly string[] }>;
 
 export type ScaffoldId = keyof typeof SCAFFOLDS;

@@ -1,7 +1,9 @@
 export { agentLaunch, baselineLaunch, scriptLaunch } from './agents/adapters.ts';
 export { parseAccessLog } from './egress/access-log.ts';
 export { BUILT_IN_RULES, decideEgress, type EgressDecision, type EgressRequest } from './egress/decide.ts';
-export { PLACEHOLDER_KEY, startLlmProxy, usageFromBody } from './egress/llm-proxy.ts';
+export { upstreamTarget } from './egress/llm-providers.ts';
+export { LLM_PROVIDERS, PLACEHOLDER_KEY, startLlmProxy } from './egress/llm-proxy.ts';
+export { reservationFor, UsageMeter, usageOfEvent } from './egress/llm-usage.ts';
 export { normaliseRequest } from './egress/normalise.ts';
 export { deploymentRepositories, type EgressPolicy, hostAllowed, withDeployment } from './egress/policy.ts';
 export { startEgress } from './egress/squid.ts';

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { CellResult, IntegrityFinding } from '@ptb/core';
+import { capFinding, type HarnessSideEnd, providerOutage, proxyRefusalFindings, startupCrash } from './agents/outcome.ts';
 import { type AgentOutcome, runAgent } from './cell/agent.ts';
 import { type Collected, collectFinalModel } from './cell/collect.ts';
 import type { Cell } from './cell/context.ts';
@@ -9,6 +11,7 @@ import { verifyFinalModel } from './cell/verify.ts';
 import { isDenied } from './egress/access-log.ts';
 import type { LlmUsage } from './egress/llm-proxy.ts';
 import { gpuComputePids } from './preflight.ts';
+import { writeTimeline } from './trace/collect.ts';
 import type { CellRequest } from './types.ts';
 
 export { InputError } from './cell/context.ts';
@@ -36,6 +39,36 @@ export async function runCell(req: CellRequest): Promise<CellResult> {
 /** The runner cancelled the cell (SIGTERM to `ptb run`, a cancelled job). */
 class CellCancelled extends Error {}
 
+/** The readable trace, `logs/timeline.json`: the CLI's own stream and the harness's logs in one timeline. */
+function timelineOf(cell: Cell, agent: AgentOutcome, access: ReturnType<typeof readEgressLog>): IntegrityFinding[] {
+  try {
+    writeTimeline({
+      scaffold: cell.launch.name,
+      model: cell.launch.model ?? null,
+      agentStartMs: agent.startedAt,
+      budgetSeconds: cell.budgetSeconds,
+      traceFile: cell.paths.traceFile,
+      evaluateLog: join(cell.paths.logs, 'evaluate-calls.jsonl'),
+      llmLog: join(cell.paths.logs, 'llm-proxy.jsonl'),
+      access,
+      deny: cell.def.network.deny,
+      harness: agent.harnessEvents,
+      redact: cell.redact,
+      out: join(cell.paths.logs, 'timeline.json'),
+    });
+    return [];
+  } catch (e) {
+    return [
+      {
+        check: 'harness',
+        severity: 'warning',
+        summary: 'the timeline of this cell could not be built',
+        evidence: [cell.redact(reason(e)).slice(0, 2000)],
+      },
+    ];
+  }
+}
+
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 async function runPhases(cell: Cell): Promise<CellResult> {
@@ -62,15 +95,40 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     cell.services.evalService = null;
     const gpuLeft = cell.gpus.length > 0 ? gpuComputePids(cell.gpuIndex) : [];
     collected = collectFinalModel(cell);
+    // The provider failing under the agent, or a CLI that never started, is not the agent's failure.
+    const agentUsage = cell.services.llm?.usage() ?? null;
+    const endState = {
+      scaffold: cell.launch.name,
+      exitCode: agent.last.exitCode,
+      timedOut: agent.timedOut,
+      outcomes: cell.services.llm?.outcomes() ?? [],
+      tail: agent.tail,
+      agentStartMs: agent.startedAt,
+    };
+    const harnessEnd: HarnessSideEnd | null =
+      providerOutage(endState) ??
+      (cell.launch.name === 'baseline' || cell.launch.name === 'script' ? null : startupCrash(endState));
+    if (harnessEnd) agent.harnessEvents.push({ atMs: agent.endedAt, text: harnessEnd.detail });
+    if (agentUsage?.capReached)
+      agent.harnessEvents.push({
+        atMs: Date.now(),
+        text: 'the LLM budget of this run is used up: the proxy refused further requests',
+      });
 
     phase = 'verify';
     let verdict: Omit<Verdict, 'findings'>;
-    if (collected.kind === 'missing')
+    if (harnessEnd) {
+      // Not scored: the cell is retried, so a verification would only spend time.
+      verdict = { status: 'error', errorSource: harnessEnd.errorSource, statusDetail: harnessEnd.detail, score: null };
+      findings.push(...harnessEnd.findings);
+    } else if (collected.kind === 'missing')
       verdict = {
         status: 'missing',
-        statusDetail: agent.timedOut
-          ? `the time limit ended the run and ${collected.detail}`
-          : `the agent exited (code ${agent.last.exitCode}) and ${collected.detail}`,
+        statusDetail:
+          (agent.timedOut
+            ? `the time limit ended the run and ${collected.detail}`
+            : `the agent exited (code ${agent.last.exitCode}) and ${collected.detail}`) +
+          (agentUsage?.capReached ? '; the LLM budget of this run was used up before' : ''),
         score: null,
       };
     else if (collected.kind === 'refused') verdict = { status: 'broken', statusDetail: collected.detail, score: null };
@@ -95,6 +153,8 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     const access = readEgressLog(cell);
     egress = { requests: access.length, denied: access.filter(isDenied).length };
     findings.unshift(...(await integrityFindings(cell, agent, collected, access, gpuLeft)));
+    if (usage) findings.push(...capFinding(usage, cell.req.llmCap), ...proxyRefusalFindings(usage));
+    findings.push(...timelineOf(cell, agent, access));
 
     phase = 'record';
     return await recordResult(cell, {

@@ -1,4 +1,5 @@
 import type { AgentManifest, ResolvedDefinition } from '@ptb/core';
+import type { LlmProvider } from './egress/llm-providers.ts';
 
 export type RuntimeKind = 'bwrap' | 'docker' | 'apptainer';
 
@@ -41,8 +42,10 @@ export interface CellRequest {
   signal?: AbortSignal;
   /** Called with the cell's scratch folder and the agent's workspace once they exist (tests check that nothing of them survives). */
   onScratch?: (scratch: string, workspace: string) => void;
+  /** Re-prompting limits (default: stop with 30 minutes left, at most 50 re-prompts); tests shorten them. */
+  reprompt?: { floorSeconds?: number; max?: number };
   /** Called with timing marks; used by the overhead benchmark. */
   onMark?: (name: string, atMs: number) => void;
 }
 
-export type LlmProvider = 'anthropic' | 'openai' | 'google' | 'openrouter';
+export type { LlmProvider } from './egress/llm-providers.ts';

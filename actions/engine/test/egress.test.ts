@@ -1,26 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { AgentManifest } from '@ptb/core';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EGRESS_HELPER_FILE, egressHelperSource } from '../../../scripts/build-egress-helper.ts';
-import { repromptArgv } from '../src/agents/adapters.ts';
 import { parseAccessLog } from '../src/egress/access-log.ts';
 import { answerLine } from '../src/egress/acl-protocol.ts';
 import type { EgressDenyRule } from '../src/egress/policy.ts';
 import { checkHelper, HELPER_BUNDLE, installHelper, proxyUser, startEgress } from '../src/egress/squid.ts';
-import {
-  agentLaunch,
-  hostAllowed,
-  makeRedactor,
-  PLACEHOLDER_KEY,
-  squidConfig,
-  startLlmProxy,
-  usageFromBody,
-} from '../src/index.ts';
+import { hostAllowed, makeRedactor, PLACEHOLDER_KEY, squidConfig } from '../src/index.ts';
 import { egressFindings } from '../src/integrity/findings.ts';
 import { cleanupTempDirs, hostProcessesWith, hostServer, tempDir } from './helpers.ts';
 
@@ -258,126 +247,11 @@ describe('a real squid asking our decision', () => {
   });
 });
 
-describe('credential-injecting LLM proxy', () => {
-  test("swaps the placeholder for the real key, strips the agent's auth, counts tokens, and caps use", async () => {
-    const upstream = await hostServer(() => ({ status: 200, body: '{"usage":{"prompt_tokens":100,"completion_tokens":50}}' }));
-    const dir = tempDir('llm');
-    const proxy = await startLlmProxy({
-      socketPath: join(dir, 'llm.sock'),
-      logPath: join(dir, 'llm.jsonl'),
-      keys: { openai: 'sk-proj-realrealrealrealrealreal' },
-      upstreams: { openai: `http://127.0.0.1:${upstream.port}` },
-      cap: { maxTokens: 200 },
-    });
-    const call = (path: string) =>
-      new Promise<number>((resolve) => {
-        const r = request(
-          { socketPath: proxy.socketPath, path, method: 'POST', headers: { authorization: `Bearer ${PLACEHOLDER_KEY}` } },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        r.end('{}');
-      });
-    try {
-      expect(await call('/openai/v1/chat/completions')).toBe(200);
-      expect(await call('/openai/v1/chat/completions')).toBe(200);
-      expect(await call('/openai/v1/chat/completions')).toBe(429);
-      expect(await call('/anthropic/v1/messages')).toBe(403);
-      expect(await call('/elsewhere')).toBe(404);
-      expect(upstream.requests).toHaveLength(2);
-      expect(upstream.requests[0]?.headers.authorization).toBe('Bearer sk-proj-realrealrealrealrealreal');
-      expect(upstream.requests[0]?.url).toBe('/v1/chat/completions');
-      expect(proxy.usage()).toMatchObject({ requests: 2, inputTokens: 200, outputTokens: 100, capReached: true });
-      const log = readFileSync(join(dir, 'llm.jsonl'), 'utf8');
-      expect(log).not.toContain('realreal');
-      expect(log).toContain('"status":429');
-    } finally {
-      await proxy.stop();
-      await upstream.close();
-    }
-  });
-
-  test('token usage is read from Anthropic, OpenAI and Gemini bodies, streamed or not', () => {
-    expect(usageFromBody('data: {"usage":{"input_tokens":5}}\ndata: {"usage":{"output_tokens":7}}')).toEqual({
-      input: 5,
-      output: 7,
-    });
-    expect(usageFromBody('{"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":4}}')).toEqual({ input: 3, output: 4 });
-  });
-});
-
 describe('redaction', () => {
   test('removes the exact secrets and well-known key shapes', () => {
     const redact = makeRedactor(['my-very-secret-token-value']);
     expect(redact('a my-very-secret-token-value b')).toBe('a [REDACTED] b');
     expect(redact('key sk-ant-api03-abcdefghijklmnop and hf_abcdefghijklmnopqrstuvwxyz')).toBe('key [REDACTED] and [REDACTED]');
     expect(redact(PLACEHOLDER_KEY)).toBe(PLACEHOLDER_KEY);
-  });
-});
-
-describe('agent adapters', () => {
-  const manifest = (scaffold: string, extra: Record<string, unknown> = {}) =>
-    AgentManifest.parse({
-      id: 'some-agent',
-      displayName: 'x',
-      description: 'x',
-      contact: { name: 'x' },
-      agent: { scaffold, version: '1.2.3', model: 'm-1', ...extra },
-      runs: 1,
-    });
-  const ctx = { prompt: 'THE PROMPT', promptPath: '/workspace/TASK.md', home: '/workspace/.home' };
-
-  test('each scaffold gets the placeholder key and the proxy base URL, never a real key', () => {
-    for (const scaffold of ['claude-code', 'codex-cli', 'gemini-cli', 'opencode', 'qwen-code']) {
-      const l = agentLaunch(manifest(scaffold), ctx);
-      const all = JSON.stringify(l);
-      expect(all).toContain(PLACEHOLDER_KEY);
-      expect(all).toContain('http://127.0.0.1:4000/');
-      expect(l.argv).toContain('THE PROMPT');
-    }
-  });
-
-  test('command lines as data: claude-code stream-json, codex exec --json with reasoning effort, opencode config file', () => {
-    expect(agentLaunch(manifest('claude-code'), ctx).argv.slice(0, 6)).toEqual([
-      'claude',
-      '--print',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--model',
-    ]);
-    const codex = agentLaunch(manifest('codex-cli', { reasoningEffort: 'high' }), ctx);
-    expect(codex.argv.join(' ')).toContain('codex exec --json');
-    expect(codex.argv.join(' ')).toContain('model_reasoning_effort="high"');
-    expect(codex.continueArgv?.slice(0, 4)).toEqual(['codex', 'exec', 'resume', '--last']);
-    const oc = agentLaunch(manifest('opencode', { provider: 'anthropic' }), ctx);
-    expect(oc.argv.slice(0, 4)).toEqual(['opencode', 'run', '--model', 'anthropic/m-1']);
-    expect(JSON.parse(oc.files[0]?.content ?? '{}').provider.anthropic.options.baseURL).toBe(
-      'http://127.0.0.1:4000/anthropic/v1',
-    );
-    expect(agentLaunch(manifest('gemini-cli'), ctx).env.GOOGLE_GEMINI_BASE_URL).toBe('http://127.0.0.1:4000/google');
-  });
-});
-
-describe('re-prompting', () => {
-  test('continues the session only when asked, not timed out, and at least 30 minutes remain', () => {
-    const claude = agentLaunch(
-      AgentManifest.parse({
-        id: 'some-agent',
-        displayName: 'x',
-        description: 'x',
-        contact: { name: 'x' },
-        agent: { scaffold: 'claude-code', version: '1.2.3', model: 'm', reprompt: true },
-        runs: 1,
-      }),
-      { prompt: 'P', promptPath: '/workspace/TASK.md', home: '/workspace/.home' },
-    );
-    expect(repromptArgv(claude, { asked: true, timedOut: false, secondsLeft: 3600 })).toContain('--continue');
-    expect(repromptArgv(claude, { asked: true, timedOut: false, secondsLeft: 1799 })).toBeNull();
-    expect(repromptArgv(claude, { asked: false, timedOut: false, secondsLeft: 3600 })).toBeNull();
-    expect(repromptArgv(claude, { asked: true, timedOut: true, secondsLeft: 3600 })).toBeNull();
-    expect(repromptArgv({ ...claude, continueArgv: null }, { asked: true, timedOut: false, secondsLeft: 3600 })).toBeNull();
   });
 });

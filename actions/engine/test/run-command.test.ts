@@ -80,6 +80,15 @@ describe('ptb run', () => {
     expect((await ptb(def)).code).toBe(1);
   });
 
+  test('a submission pinning a scaffold version this runner does not run is refused before anything starts, naming the accepted one', async () => {
+    // The test manifest pins claude-code 2.1.3; the project installs another version.
+    const r = await ptb(cell(submissionDir(), ['--out', join(tempDir('cli-ver'), 'cell')]));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /claude-code: the submission pins version 2\.1\.3, this runner has @anthropic-ai\/claude-code@\d+\.\d+\.\d+; accepted: \d+\.\d+\.\d+|claude-code: @anthropic-ai\/claude-code is not installed/,
+    );
+  });
+
   test('infrastructure failure exits 3 and writes no result: the base model is not in the cache', async () => {
     const out = join(tempDir('cli-pre'), 'cell');
     const args = cell(submissionDir(), ['--out', out]);

@@ -176,9 +176,10 @@ export const SINGLE_RUN: Record<string, PublishedAgent & { paperName?: string }>
   },
   'qwen3max_qwen3-max-2026-01-23_10h': {
     id: 'qwen3-max',
+    // The original ran Claude Code against DashScope's Anthropic-compatible API, not the Qwen CLI.
     displayName: 'Qwen3 Max (Claude Code)',
     scaffold: 'claude-code',
-    provider: 'dashscope',
+    provider: 'qwen',
     model: 'qwen3-max-2026-01-23',
     note: "Its endpoint was DashScope's Anthropic-compatible API serving Qwen3 Max.",
   },

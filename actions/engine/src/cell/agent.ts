@@ -19,6 +19,10 @@ export interface AgentOutcome {
   truncated: boolean;
   /** Sandbox processes that outlived it (killed; a finding). */
   leftovers: number[];
+  /** The last lines printed (redacted), for a CLI that dies at start-up. */
+  tail: string[];
+  /** What the harness did, for the timeline. */
+  harnessEvents: { atMs: number; text: string }[];
 }
 
 /**
@@ -35,9 +39,13 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
     writeFileSync(paths.traceFile, chunks.join(''), { flag: 'a' });
     chunks.length = 0;
   };
+  const tail: string[] = [];
+  const harnessEvents: { atMs: number; text: string }[] = [];
   const onLine = (stream: 'stdout' | 'stderr', line: string) => {
     if (line === EXEC_MARKER) return;
     const clean = redact(line);
+    tail.push(clean.slice(0, 2000));
+    if (tail.length > 40) tail.shift();
     let event: unknown;
     if (launch.trace === 'jsonl' && stream === 'stdout' && clean.startsWith('{')) {
       try {
@@ -59,6 +67,7 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
   let firstOutputAt: number | null = null;
   const runs: SuperviseResult[] = [];
   let argv = launch.argv;
+  harnessEvents.push({ atMs: startedAt, text: `the agent (${launch.name}) started; budget ${cell.budgetSeconds} s` });
   try {
     for (;;) {
       const r = await supervise({
@@ -76,13 +85,21 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
       });
       runs.push(r);
       flush();
+      harnessEvents.push({
+        atMs: r.endedAtMs,
+        text: r.timedOut ? 'the time limit stopped the sandbox' : `the agent exited with code ${r.exitCode}`,
+      });
       if (cell.req.signal?.aborted) break;
       const next = repromptArgv(launch, {
         asked: cell.req.manifest.agent.reprompt,
         timedOut: r.timedOut,
         secondsLeft: (cell.deadlineMs - Date.now()) / 1000,
+        exitCode: r.exitCode,
+        done: runs.length - 1,
+        ...(cell.req.reprompt ?? {}),
       });
       if (!next) break;
+      harnessEvents.push({ atMs: Date.now(), text: 're-prompted: time is left in the budget' });
       argv = next;
     }
   } finally {
@@ -107,5 +124,7 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
     timedOut: runs.some((r) => r.timedOut),
     truncated,
     leftovers: runs.flatMap((r) => r.leftovers),
+    tail,
+    harnessEvents,
   };
 }

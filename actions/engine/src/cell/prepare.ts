@@ -14,7 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBaseModel, type IntegrityFinding } from '@ptb/core';
-import { type AgentLaunch, agentLaunch, baselineLaunch, scriptLaunch } from '../agents/adapters.ts';
+import { AdapterError, type AgentLaunch, agentLaunch, baselineLaunch, scriptLaunch } from '../agents/adapters.ts';
+import { agentToolchain, scaffoldProblem } from '../agents/install.ts';
 import { CappedLog } from '../capped-log.ts';
 import { keysFromEnv, PLACEHOLDER_KEY, startLlmProxy } from '../egress/llm-proxy.ts';
 import { startEgress } from '../egress/squid.ts';
@@ -28,7 +29,7 @@ import { type Cgroup, createCgroup, defaultMemoryBytes, type Limits, unenforced 
 import { giveTo, identityFiles, type SandboxUser, sandboxUser } from '../sandbox/identity.ts';
 import { DiskLimitError, makeScratchFs, removeTree } from '../sandbox/scratch-fs.ts';
 import { seccompBytes } from '../sandbox/seccomp.ts';
-import { INSIDE, LLM_PORT, PROXY_PORT, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
+import { INSIDE, LLM_PORT, type Mount, PROXY_PORT, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
 import { evaluationEnvironment, evaluatorPreflight } from '../verify/environment.ts';
 import { evaluationOf } from '../verify/evaluation.ts';
@@ -165,6 +166,17 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
         }
       : null,
   });
+  if (!req.agent) {
+    // The manifest's scaffold must be runnable here (right version installed, options it understands) before anything starts.
+    try {
+      agentLaunch(req.manifest, { prompt: '', promptPath: '', home: '' });
+    } catch (e) {
+      if (e instanceof AdapterError) throw new InputError(`${req.manifest.agent.scaffold}: ${e.message}`);
+      throw e;
+    }
+    const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, env);
+    if (problem) throw new InputError(problem);
+  }
   mark('preflight-machine');
   // The evaluator resolves and its data are present offline, before any agent time is spent.
   if (inspectOnHost) {
@@ -176,6 +188,8 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
     );
   const tools = toolchain(env);
+  // The scaffold CLIs and (under bwrap) a Node binary for them, read-only.
+  const agentTools = req.agent ? { mounts: [], path: [] } : agentToolchain(req.runtime, env);
   const sandboxIssues = sandboxProblems({
     user,
     runtime: req.runtime,
@@ -184,6 +198,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       ...(inspectOnHost ? [evalEnvironment.dataDir] : []),
       ...(readOnlyCache ? [readOnlyCache] : []),
       ...tools.mounts.map((m) => m.host),
+      ...agentTools.mounts.map((m) => m.host),
       ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), ...evalEnvironment.pythonPath] : []),
     ],
   });
@@ -353,7 +368,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const timer = join(paths.workspace, 'timer.sh');
   writeFileSync(timer, readFileSync(timer, 'utf8').replace(/^deadline=\d+$/m, `deadline=${Math.ceil(cell.deadlineMs / 1000)}`));
   cell.protectedBefore.set('timer.sh', await fileSha256(timer));
-  cell.agentSpec = agentSandbox(cell, readOnlyCache, etc);
+  cell.agentSpec = agentSandbox(cell, readOnlyCache, etc, agentTools);
   return cell;
 }
 
@@ -412,6 +427,7 @@ function agentSandbox(
   cell: Cell,
   readOnlyCache: string | null,
   etc: { passwd: string; group: string },
+  agentTools: { mounts: Mount[]; path: string[] },
 ): (argv: string[]) => SandboxSpec {
   const { paths, req, gpus } = cell;
   const egress = cell.services.egress;
@@ -421,7 +437,7 @@ function agentSandbox(
     argv,
     cwd: INSIDE.workspace,
     env: {
-      PATH: tools.path,
+      PATH: [...agentTools.path, tools.path].join(':'),
       HOME: `${INSIDE.workspace}/.home`,
       USER: 'agent',
       LOGNAME: 'agent',
@@ -471,6 +487,7 @@ function agentSandbox(
       { host: paths.harness, target: INSIDE.harness, mode: 'ro' },
       ...(readOnlyCache ? [{ host: readOnlyCache, target: INSIDE.cache, mode: 'ro' as const }] : []),
       ...tools.mounts,
+      ...agentTools.mounts,
       // The sandbox user's own passwd and group entries, in place of the host's.
       { host: etc.passwd, target: '/etc/passwd', mode: 'ro' as const },
       { host: etc.group, target: '/etc/group', mode: 'ro' as const },

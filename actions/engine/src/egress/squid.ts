@@ -13,7 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ENGINE_DIR } from '../paths.ts';
 import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
@@ -303,15 +303,23 @@ export async function startEgress(
     throw new Error(`${e instanceof Error ? e.message : String(e)}${stderr ? `\n${stderr}` : ''}`);
   }
   const socketPath = join(dir, 'proxy.sock');
+  // Open bridge connections, so that stopping never waits on a tunnel a dead sandbox left half-open.
+  const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');
     client.pipe(upstream).pipe(client);
     const end = () => {
       client.destroy();
       upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
     };
+    open.add(client);
+    open.add(upstream);
     client.on('error', end);
     upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
   });
   // The sandbox cannot exhaust the harness's descriptors through this socket.
   server.maxConnections = 512;
@@ -323,7 +331,9 @@ export async function startEgress(
     accessLogPath,
     port,
     stop: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const socket of open) socket.destroy();
+      await closed;
       if (squid.exitCode === null) {
         const exited = new Promise<void>((r) => squid.once('exit', () => r()));
         // Log lines are written unbuffered as each request ends, and the sandbox is gone by now:
