@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type AgentManifest, validateManifestBytes } from '@ptb/core';
 import { runFiles } from './aggregate.ts';
 import { definition, sha256 } from './context.ts';
 import { commitAndPush, type GitAuth } from './git.ts';
-import { type ResultsStore, serialize } from './store.ts';
+import { type ResultsStore, serialize, timelinePath } from './store.ts';
 
 export interface PublishRequest {
   repoDir: string;
@@ -41,6 +41,17 @@ export const publishMessage = (ids: readonly string[], removed: readonly string[
  * manifest are removed, never shown beside the new one. Idempotent; a push that loses a race
  * starts again from the new tip.
  */
+/** Trace files published earlier (`submissions/<id>/traces/run-<seed>/*.json`), repository-relative. */
+async function publishedTraces(tracesDir: string, id: string): Promise<string[]> {
+  if (!existsSync(tracesDir)) return [];
+  const out: string[] = [];
+  for (const run of await readdir(tracesDir, { withFileTypes: true }))
+    if (run.isDirectory())
+      for (const f of await readdir(join(tracesDir, run.name)))
+        if (f.endsWith('.json')) out.push(`submissions/${id}/traces/${run.name}/${f}`);
+  return out;
+}
+
 export async function publish(req: PublishRequest): Promise<PublishOutcome> {
   let published: string[] = [];
   let removed: string[] = [];
@@ -67,14 +78,27 @@ export async function publish(req: PublishRequest): Promise<PublishOutcome> {
         const { manifest } = validateManifestBytes(bytes, `submissions/${id}/submission.yaml`, id);
         if (manifest?.kind !== 'agent' || manifest.imported) continue;
         const def = definition(dir, manifest.benchmarkVersion);
-        const cells = await req.store.load(id, sha256(bytes));
+        const digest = sha256(bytes);
+        const cells = await req.store.load(id, digest);
+        const timelines = (await req.store.loadTimelines?.(id, digest)) ?? new Map();
         const wanted = new Map<string, string>();
-        for (const run of runFiles(def, manifest as AgentManifest, cells).filter((r) => r.cells.length > 0))
+        for (const run of runFiles(def, manifest as AgentManifest, cells).filter((r) => r.cells.length > 0)) {
           wanted.set(`submissions/${id}/results/run-${run.seed}.json`, serialize(run));
+          // Each cell's timeline where the site's trace viewer and `ptb validate` look for it.
+          for (const c of run.cells) {
+            const timeline = timelines.get(timelinePath(id, digest, c));
+            const key = def.baseModels.find((m) => m.id === c.baseModel)?.key;
+            if (timeline && key)
+              wanted.set(`submissions/${id}/traces/run-${c.seed}/${key}--${c.benchmark}.json`, `${JSON.stringify(timeline)}\n`);
+          }
+        }
         const resultsDir = join(root, id, 'results');
-        const present = existsSync(resultsDir)
-          ? (await readdir(resultsDir)).filter((f) => f.endsWith('.json')).map((f) => `submissions/${id}/results/${f}`)
-          : [];
+        const present = [
+          ...(existsSync(resultsDir)
+            ? (await readdir(resultsDir)).filter((f) => f.endsWith('.json')).map((f) => `submissions/${id}/results/${f}`)
+            : []),
+          ...(await publishedTraces(join(root, id, 'traces'), id)),
+        ];
         let changed = false;
         for (const rel of present)
           if (!wanted.has(rel)) {
@@ -85,7 +109,7 @@ export async function publish(req: PublishRequest): Promise<PublishOutcome> {
         for (const [rel, text] of wanted) {
           const file = join(dir, rel);
           if (existsSync(file) && (await readFile(file, 'utf8')) === text) continue;
-          await mkdir(resultsDir, { recursive: true });
+          await mkdir(dirname(file), { recursive: true });
           await writeFile(file, text);
           paths.push(rel);
           changed = true;

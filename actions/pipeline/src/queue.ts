@@ -32,7 +32,10 @@ export type ApprovalRecord = z.infer<typeof ApprovalRecord>;
 
 export const CellOutcome = z.strictObject({
   cell: z.string().min(1),
-  status: z.enum(['stored', 'failed']),
+  /** stored: a result (scored, missing, broken; flags travel in it). failed: no usable artifact.
+   * error: the cell ended in a harness error (harness, evaluator, provider, judge, fleet): it is
+   * run again, up to HARNESS_ATTEMPTS in all, and never stored as a result. */
+  status: z.enum(['stored', 'failed', 'error']),
   runId: z.number().int(),
   runAttempt: z.number().int().min(1),
   reason: z.string().optional(),
@@ -82,11 +85,24 @@ export interface Dispatch {
   cell: CellSpec;
 }
 
-/** Pure: the cells still owed by an approval (no outcome yet), in the approval's order. */
+/**
+ * Runs of a cell, at most, while it keeps ending in harness errors. Bounded: an agent that
+ * provokes provider errors to get a re-roll gets at most this many, and a maintainer sees them.
+ */
+export const HARNESS_ATTEMPTS = 3;
+
+/**
+ * Pure: the cells still owed by an approval, in the approval's order: those with no outcome
+ * yet, and those whose every outcome so far is a harness error, fewer than HARNESS_ATTEMPTS.
+ */
 export function owed(entry: QueueEntry): CellSpec[] {
   if (entry.cancelled) return [];
-  const done = new Set(entry.outcomes.map((o) => o.cell));
-  return entry.approval.cells.filter((c) => !done.has(c.id));
+  const outcomes = new Map<string, CellOutcome[]>();
+  for (const o of entry.outcomes) outcomes.set(o.cell, [...(outcomes.get(o.cell) ?? []), o]);
+  return entry.approval.cells.filter((c) => {
+    const seen = outcomes.get(c.id) ?? [];
+    return seen.every((o) => o.status === 'error') && seen.length < HARNESS_ATTEMPTS;
+  });
 }
 
 /**

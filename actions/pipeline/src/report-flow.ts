@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AgentManifest, CellResult, percent, type Submission, validateSubmissions } from '@ptb/core';
+import { type AgentManifest, CellResult, percent, type Submission, Timeline, validateSubmissions } from '@ptb/core';
 import { evaluateSubmission } from './aggregate.ts';
 import { type CellStamp, resultMismatch } from './cell-flow.ts';
 import { type CellSpec, cellOf } from './cells.ts';
 import { definition, type FlowContext, knownDefinitions, Refusal, sha256 } from './context.ts';
-import type { ApprovalRecord, CellOutcome } from './queue.ts';
+import { type ApprovalRecord, type CellOutcome, HARNESS_ATTEMPTS, owed } from './queue.ts';
 import { renderScores } from './render.ts';
-import { cellPath, outcomePath, type QueueStore, type ResultsStore } from './store.ts';
+import { cellPath, outcomePath, type QueueStore, type ResultsStore, timelinePath } from './store.ts';
 
 export const PUBLISH_WORKFLOW = 'publish.yml';
 
@@ -74,6 +74,21 @@ export async function readArtifact(
   return { result: r };
 }
 
+/** Timelines above this size are not published (the site and `ptb validate` refuse them too). */
+const MAX_TIMELINE_BYTES = 32 * 2 ** 20;
+
+/** The artifact's `logs/timeline.json`, when present, within its size limit, and a valid timeline. */
+async function readTimeline(dir: string): Promise<Timeline | null> {
+  const file = join(dir, 'logs', 'timeline.json');
+  if (!existsSync(file) || statSync(file).size > MAX_TIMELINE_BYTES) return null;
+  try {
+    const parsed = Timeline.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface StoreOutcome {
   cell: string;
   status: CellOutcome['status'];
@@ -97,19 +112,35 @@ export async function storeCell(
   const cell = approval.cells.find((c) => c.id === job.cellId);
   if (!cell) throw new Refusal(`cell ${job.cellId} is not part of approval ${approval.id}`);
   const verdict = await readArtifact(job.artifactDir, approval, cell, job.runId, job.runAttempt);
+  // A harness error (the harness, evaluator, provider, judge or fleet failed) is no result: the
+  // dispatcher runs the cell again (bounded), and it is never stored, scored or penalised.
+  const harnessError = 'result' in verdict && verdict.result.status === 'error' ? verdict.result : null;
+  const reason =
+    'reason' in verdict
+      ? verdict.reason
+      : harnessError
+        ? `harness error (${harnessError.errorSource ?? 'harness'}): ${harnessError.statusDetail ?? 'no detail'}`
+        : undefined;
   const record: CellOutcome = {
     cell: cell.id,
-    status: 'result' in verdict ? 'stored' : 'failed',
+    status: harnessError ? 'error' : 'result' in verdict ? 'stored' : 'failed',
     runId: job.runId,
     runAttempt: job.runAttempt,
-    ...('reason' in verdict ? { reason: verdict.reason } : {}),
+    ...(reason ? { reason: reason.slice(0, 2000) } : {}),
     at: now().toISOString(),
   };
-  const files: Record<string, unknown> = { [outcomePath(approval.id, cell.artifact)]: record };
-  if ('result' in verdict) files[cellPath(approval.submissionId, approval.manifestSha256, verdict.result)] = verdict.result;
+  const files: Record<string, unknown> = {
+    [outcomePath(approval.id, `${cell.artifact}${harnessError ? `-error-${job.runId}-${job.runAttempt}` : ''}`)]: record,
+  };
+  if ('result' in verdict && !harnessError) {
+    files[cellPath(approval.submissionId, approval.manifestSha256, verdict.result)] = verdict.result;
+    // The readable trace goes with it (the site's trace viewer); a missing or bad one is no reason to lose the result.
+    const timeline = await readTimeline(job.artifactDir);
+    if (timeline) files[timelinePath(approval.submissionId, approval.manifestSha256, verdict.result)] = timeline;
+  }
   const saved = await store.writeQueue(
     files,
-    `${record.status === 'stored' ? 'Result' : 'Failure'} of ${cell.id} for ${approval.submissionId} (PR #${approval.prNumber}, ${approval.headSha.slice(0, 7)}, approval ${approval.id})`,
+    `${record.status === 'stored' ? 'Result' : record.status === 'error' ? 'Harness error' : 'Failure'} of ${cell.id} for ${approval.submissionId} (PR #${approval.prNumber}, ${approval.headSha.slice(0, 7)}, approval ${approval.id})`,
   );
   return {
     approval,
@@ -161,8 +192,19 @@ export async function report(
   const storedIds = new Set(stored.map((c) => cellOf(def, c).id));
   const failed = new Map<string, string>();
   for (const e of await store.queue())
-    if (e.approval.manifestSha256 === approval.manifestSha256)
-      for (const o of e.outcomes) if (o.status === 'failed' && !storedIds.has(o.cell)) failed.set(o.cell, o.reason ?? 'failed');
+    if (e.approval.manifestSha256 === approval.manifestSha256) {
+      const retrying = new Set(owed(e).map((c) => c.id));
+      for (const o of e.outcomes) {
+        if (storedIds.has(o.cell)) continue;
+        if (o.status === 'failed') failed.set(o.cell, o.reason ?? 'failed');
+        // A harness error is told to the maintainer: being retried, or given up after the last attempt.
+        if (o.status === 'error')
+          failed.set(
+            o.cell,
+            `${o.reason ?? 'harness error'} (${retrying.has(o.cell) ? 'being retried; not penalised' : `gave up after ${HARNESS_ATTEMPTS} attempts; not penalised: /ptb retry it`})`,
+          );
+      }
+    }
   const stillFailed = [...failed].map(([id, reason]) => ({ id, reason }));
 
   const ev = evaluateSubmission(def, manifest as AgentManifest, stored, published);

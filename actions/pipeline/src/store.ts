@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CellResult } from '@ptb/core';
+import { CellResult, Timeline } from '@ptb/core';
 import type { SimpleGit } from 'simple-git';
 import { commitAndPush, fetchBranch, type GitAuth, gitFor } from './git.ts';
 import { type ApprovalRecord, type CellOutcome, parseApproval, parseOutcome, type QueueEntry } from './queue.ts';
@@ -14,6 +14,8 @@ import { type ApprovalRecord, type CellOutcome, parseApproval, parseOutcome, typ
  */
 export interface ResultsStore {
   load(submissionId: string, manifestSha256: string): Promise<CellResult[]>;
+  /** The timelines stored beside the cells (by cell path), for the site's trace viewer. */
+  loadTimelines?(submissionId: string, manifestSha256: string): Promise<Map<string, Timeline>>;
   save(
     submissionId: string,
     manifestSha256: string,
@@ -36,6 +38,13 @@ export const cellPath = (
   manifestSha256: string,
   c: Pick<CellResult, 'baseModel' | 'benchmark' | 'seed'>,
 ): string => `${submissionId}/${manifestSha256}/${c.baseModel.replace('/', '--')}.${c.benchmark}.seed-${c.seed}.json`;
+
+/** The cell's timeline (the readable trace) beside its result. */
+export const timelinePath = (
+  submissionId: string,
+  manifestSha256: string,
+  c: Pick<CellResult, 'baseModel' | 'benchmark' | 'seed'>,
+): string => cellPath(submissionId, manifestSha256, c).replace(/\.json$/, '.timeline.json');
 
 export const QUEUE_DIR = 'queue';
 export const approvalPath = (id: string) => `${QUEUE_DIR}/${id}/approval.json`;
@@ -106,12 +115,27 @@ export class GitResultsStore implements ResultsStore, QueueStore {
     const found = await this.files(`${submissionId}/${manifestSha256}/`);
     if (!found) return [];
     const out: CellResult[] = [];
-    const values = await this.readMany(found.ref, found.names);
-    for (const name of found.names) {
+    const names = found.names.filter((n) => !n.endsWith('.timeline.json'));
+    const values = await this.readMany(found.ref, names);
+    for (const name of names) {
       const parsed = CellResult.safeParse(values.get(name));
       // The branch is written only by this code; a file that no longer parses is a bug to see, not to skip.
       if (!parsed.success) throw new Error(`${this.branch}:${name} is not a valid cell result: ${parsed.error.message}`);
       out.push(parsed.data);
+    }
+    return out;
+  }
+
+  async loadTimelines(submissionId: string, manifestSha256: string): Promise<Map<string, Timeline>> {
+    const found = await this.files(`${submissionId}/${manifestSha256}/`);
+    const out = new Map<string, Timeline>();
+    if (!found) return out;
+    const names = found.names.filter((n) => n.endsWith('.timeline.json'));
+    const values = await this.readMany(found.ref, names);
+    for (const name of names) {
+      const parsed = Timeline.safeParse(values.get(name));
+      if (!parsed.success) throw new Error(`${this.branch}:${name} is not a valid timeline: ${parsed.error.message}`);
+      out.set(name, parsed.data);
     }
     return out;
   }

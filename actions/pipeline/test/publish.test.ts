@@ -1,14 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CellResult, validateResultsText } from '@ptb/core';
+import { CellResult, Timeline, validateResultsText, validateSubmissions } from '@ptb/core';
+import { loadDefinition, readAllSubmissions } from '@ptb/core/files';
 import { simpleGit } from 'simple-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleActions } from '../src/bundle.ts';
 import { sha256 } from '../src/context.ts';
 import { commitAndPush } from '../src/git.ts';
 import { publish } from '../src/publish-flow.ts';
-import { GitResultsStore, type ResultsStore } from '../src/store.ts';
+import { GitResultsStore, type ResultsStore, timelinePath } from '../src/store.ts';
 import { type GitHttpStandIn, startGitHttp } from './support/git-http-standin.ts';
 import { makeRepo, manifestYaml, removeTempDirs, runBundled, type TestRepo, tempDir } from './support/harness.ts';
 
@@ -300,5 +301,39 @@ describe('publish on a protected main (git over HTTP, rulesets as on github.com)
     expect(readFileSync(join(dir, '.git', 'config'), 'utf8')).not.toContain(
       Buffer.from(`x-access-token:${APP_TOKEN}`).toString('base64'),
     );
+  });
+});
+
+describe('the trace viewer gets each stored cell its timeline', { timeout: 60_000 }, () => {
+  it('a timeline stored beside a result is published where the site and `ptb validate` read it', async () => {
+    const dir = await clone('traces');
+    const store = new GitResultsStore({ repoDir: dir, branch: 'ptb-results' });
+    const bob = cell('bob-agent', manifests['bob-agent'], 'google/gemma-3-4b-pt', 'aime2025', 1);
+    const digest = sha256(new TextEncoder().encode(manifests['bob-agent']));
+    const timeline = Timeline.parse({
+      schemaVersion: 1,
+      scaffold: 'claude-code',
+      model: 'claude-opus-4-6',
+      startedAt: '2026-11-26T00:00:00Z',
+      budgetSeconds: 36000,
+      events: [{ kind: 'tool-call', t: 3, tool: 'Bash', command: 'python3 train.py' }],
+      totals: { messages: 0, toolCalls: 1, webRequests: 0, deniedRequests: 0, evaluateCalls: 0, inputTokens: 0, outputTokens: 0 },
+      truncated: false,
+    });
+    await store.writeQueue({ [timelinePath('bob-agent', digest, bob)]: timeline }, 'bob timeline');
+    // The stored timeline is not mistaken for a cell result.
+    const loaded = await store.load('bob-agent', digest);
+    expect(loaded.length).toBeGreaterThan(0);
+    expect(loaded.every((c) => CellResult.safeParse(c).success)).toBe(true);
+    const outcome = await publish({ repoDir: dir, branch: 'main', store });
+    expect(outcome.committed).toBe(true);
+    const rel = 'submissions/bob-agent/traces/run-1/gemma-3-4b-pt--aime2025.json';
+    const published = await remote().raw(['show', `main:${rel}`]);
+    expect(Timeline.parse(JSON.parse(published))).toEqual(timeline);
+    // The published folder validates as the site and the CLI check it (trace tied to a verified cell).
+    await simpleGit(dir).pull('origin', 'main');
+    const check = validateSubmissions(readAllSubmissions(dir), ['v1'], { definitionOf: () => loadDefinition('v1') });
+    expect(check.diagnostics.filter((d) => d.file.includes('bob-agent'))).toEqual([]);
+    expect(check.traces.map((t) => t.file)).toContain(rel);
   });
 });

@@ -7,7 +7,14 @@ import { allCells, findCell } from '../src/cells.ts';
 import { canApprove, parseCommand } from '../src/commands.ts';
 import { parseConfig } from '../src/config.ts';
 import { runPlan } from '../src/plan.ts';
-import { type ApprovalRecord, cellRunTitle, parseCellRunTitle, planDispatch, type QueueEntry } from '../src/queue.ts';
+import {
+  type ApprovalRecord,
+  cellRunTitle,
+  HARNESS_ATTEMPTS,
+  parseCellRunTitle,
+  planDispatch,
+  type QueueEntry,
+} from '../src/queue.ts';
 import { code, readValidated, renderDiagnostics, renderPlan, renderRefusal, text } from '../src/render.ts';
 import { checkOwnership, checkScope } from '../src/scope.ts';
 import { COMMENT_LIMIT, findSticky, fitComment, readSections, STICKY_MARKER, withSection } from '../src/sticky.ts';
@@ -329,6 +336,21 @@ describe('the dispatcher', () => {
     const other = Array.from({ length: 6 }, (_, i) => ({ id: i, title: cellRunTitle(9, `m/b/${i}`, 'pr9-run9') }));
     expect(planDispatch([entry(first)], other, 8)).toHaveLength(2);
     expect(planDispatch([entry(first, 0, true), entry(second)], [], 8).every((d) => d.approval.id === 'pr2-run2')).toBe(true);
+  });
+  it('a cell that ended in a harness error is run again, up to HARNESS_ATTEMPTS runs, then given up (a maintainer retries it)', () => {
+    const small = approval('pr3-run3', 3, '2026-12-01T02:00:00Z', 2);
+    const [a, b] = small.cells as [(typeof small.cells)[0], (typeof small.cells)[0]];
+    const error = (cell: string, runId: number) =>
+      ({ cell, status: 'error', runId, runAttempt: 1, reason: 'harness error (provider): 529', at: small.approvedAt }) as const;
+    const stored = (cell: string) => ({ cell, status: 'stored', runId: 9, runAttempt: 1, at: small.approvedAt }) as const;
+    const withOutcomes = (outcomes: QueueEntry['outcomes']): QueueEntry => ({ approval: small, cancelled: false, outcomes });
+    // One harness error: owed again; a stored result is never run again.
+    expect(planDispatch([withOutcomes([error(a.id, 1), stored(b.id)])], [], 8).map((d) => d.cell.id)).toEqual([a.id]);
+    // The last allowed attempt also failed: given up, nothing starts.
+    const all = Array.from({ length: HARNESS_ATTEMPTS }, (_, i) => error(a.id, i + 1));
+    expect(planDispatch([withOutcomes([...all, stored(b.id)])], [], 8)).toEqual([]);
+    // An error followed by a stored result (a later attempt succeeded): done.
+    expect(planDispatch([withOutcomes([error(a.id, 1), stored(a.id), stored(b.id)])], [], 8)).toEqual([]);
   });
   it('run names round-trip', () => {
     expect(parseCellRunTitle(cellRunTitle(12, 'Qwen3-4B-Base/gsm8k/1', 'pr12-run5'))).toEqual({
