@@ -5,6 +5,7 @@ import type { EvalMeasure } from '../eval-service.ts';
 import { SNAPSHOT_LIMITS, type Snapshot, type SnapshotProblem, snapshotTree } from '../snapshot.ts';
 import { verify } from '../verify/verifier.ts';
 import type { Cell } from './context.ts';
+import { evaluationInput } from './verify.ts';
 
 /** The final model as the harness will score and check it: a snapshot of regular files, or why there is none. */
 export type Collected =
@@ -71,33 +72,15 @@ export async function scoreSnapshot(
         ok: false,
         error: `final_model/ holds entries the harness does not copy: ${snap.problems.slice(0, 3).map(problemText).join('; ')}`,
       };
-    const evaluation = cell.evaluation;
     const out = await verify({
-      runtime: cell.runtime(cell.images.evaluation, `${cell.name}-eval-${call}`),
-      benchmark: cell.benchmark,
-      family: cell.baseModel.family,
-      ...(cell.inspectOnHost
-        ? {
-            evalEnv: cell.evalEnvironment.evalEnv,
-            dataDir: cell.evalEnvironment.dataDir,
-            pythonPath: cell.evalEnvironment.pythonPath,
-          }
-        : {}),
-      modelDir: snap.dir,
-      evaluatorDir: cell.evaluatorDir,
-      workDir: join(cell.paths.scratch, 'verify'),
+      ...evaluationInput(cell, `eval-${call}`, snap.dir),
       limit,
       seed: cell.req.seed,
       // A fresh draw of items each call: the evaluator shuffles with this seed before taking `limit`.
       shuffleSeed: drawSeed,
       singleAttempt: true,
-      gpus: cell.gpus,
-      timeoutMs: (evaluation.timeoutSeconds ?? 3600) * 1000,
-      logFile: cell.evaluatorLog,
-      cgroup: cell.verifyCgroup,
-      redact: cell.redact,
+      timeoutMs: (cell.evaluation.timeoutSeconds ?? 3600) * 1000,
       signal,
-      graderSocket: cell.paths.harnessLlmSocket,
     });
     return out.ok
       ? { ok: true, value: out.summary.value, stderr: out.summary.stderr, samples: out.summary.samples, seconds: out.seconds }

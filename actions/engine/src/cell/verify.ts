@@ -2,7 +2,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CellResult, mean } from '@ptb/core';
 import { verificationSeeds } from '../verify/evaluation.ts';
-import { verify } from '../verify/verifier.ts';
+import { type VerifyInput, verify } from '../verify/verifier.ts';
 import type { Cell } from './context.ts';
 
 export type Verified =
@@ -15,6 +15,33 @@ export type Verified =
   | { kind: 'broken'; detail: string; seconds: number }
   | { kind: 'error'; source: NonNullable<CellResult['errorSource']>; detail: string; seconds: number };
 
+/**
+ * What every evaluation of the cell shares (the agent's evaluate calls and the final
+ * verification): the sandbox, the benchmark, the evaluation environment, the capped log.
+ */
+export function evaluationInput(cell: Cell, name: string, modelDir: string): Omit<VerifyInput, 'limit' | 'seed' | 'timeoutMs'> {
+  return {
+    runtime: cell.runtime(cell.images.evaluation, `${cell.name}-${name}`),
+    benchmark: cell.benchmark,
+    family: cell.baseModel.family,
+    ...(cell.inspectOnHost
+      ? {
+          evalEnv: cell.evalEnvironment.evalEnv,
+          dataDir: cell.evalEnvironment.dataDir,
+          pythonPath: cell.evalEnvironment.pythonPath,
+        }
+      : {}),
+    modelDir,
+    evaluatorDir: cell.evaluatorDir,
+    workDir: join(cell.paths.scratch, 'verify'),
+    graderSocket: cell.paths.harnessLlmSocket,
+    gpus: cell.gpus,
+    logFile: cell.evaluatorLog,
+    cgroup: cell.verifyCgroup,
+    redact: cell.redact,
+  };
+}
+
 /** The snapshot of the final model scored in a clean sandbox, once per verification seed; the score is their mean. */
 export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise<Verified> {
   const started = Date.now();
@@ -24,28 +51,11 @@ export async function verifyFinalModel(cell: Cell, snapshotDir: string): Promise
   try {
     for (const seed of verificationSeeds(cell.benchmark, cell.req.seed)) {
       const out = await verify({
-        runtime: cell.runtime(cell.images.evaluation, `${cell.name}-verify-${seed}`),
-        benchmark: cell.benchmark,
-        family: cell.baseModel.family,
-        ...(cell.inspectOnHost
-          ? {
-              evalEnv: cell.evalEnvironment.evalEnv,
-              dataDir: cell.evalEnvironment.dataDir,
-              pythonPath: cell.evalEnvironment.pythonPath,
-            }
-          : {}),
-        modelDir: snapshotDir,
-        evaluatorDir: cell.evaluatorDir,
-        workDir: join(cell.paths.scratch, 'verify'),
+        ...evaluationInput(cell, `verify-${seed}`, snapshotDir),
         limit: null,
         seed,
-        graderSocket: cell.paths.harnessLlmSocket,
-        gpus: cell.gpus,
         timeoutMs: (cell.evaluation.timeoutSeconds ?? 6 * 3600) * 1000,
-        logFile: cell.evaluatorLog,
         ...(cell.req.signal ? { signal: cell.req.signal } : {}),
-        cgroup: cell.verifyCgroup,
-        redact: cell.redact,
       });
       if (out.logPath)
         copyFileSync(
