@@ -94,7 +94,7 @@ Exit codes: 0 every cell within tolerance, 1 a miss (a cell that could not run c
       io.err(`${manifestPath}: no submission.yaml here; --submission must name an agent submission folder`);
       return EXIT.invalid;
     }
-    if (!check.manifest || check.manifest.kind !== 'agent') {
+    if (check.manifest?.kind !== 'agent') {
       io.err(`${manifestPath}: not a valid agent manifest`);
       return EXIT.invalid;
     }
