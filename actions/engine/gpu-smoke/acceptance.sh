@@ -52,7 +52,10 @@ python3 "$here/make_base_model.py" --out "$PTB_MODEL_CACHE/ptb-smoke/qwen3-tiny-
 chmod -R a+rX "$PTB_MODEL_CACHE"
 
 echo "== job-started hook"
-PTB_WORK_DIR="$out/hook-work" PTB_MIN_FREE_DISK_GB=10 bash "$repo/actions/fleet/hooks/job-started.sh" > "$out/hook-started.txt" 2>&1
+# The cleanup hook only ever empties a folder laid out as a runner's (…/_work).
+hook_work="$out/hook-runner/_work"
+mkdir -p "$hook_work"
+PTB_WORK_DIR="$hook_work" PTB_MIN_FREE_DISK_GB=10 bash "$repo/actions/fleet/hooks/job-started.sh" > "$out/hook-started.txt" 2>&1
 echo "hook exit $?" >> "$out/hook-started.txt"
 
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader,nounits -l 1 > "$out/gpu-util.csv" 2>/dev/null &
@@ -79,7 +82,9 @@ cell matmul --agent "script:$here/matmul.py" --budget-seconds 120
 python3 "$here/matmul.py" > "$out/matmul-outside-2.json" 2>> "$out/matmul-outside.err"
 
 echo "== job-completed hook"
-PTB_WORK_DIR="$out/hook-work" PTB_SCRATCH_DIR="$out/hook-scratch" bash "$repo/actions/fleet/hooks/job-completed.sh" > "$out/hook-completed.txt" 2>&1
+mkdir -p "$hook_work/_temp" && echo left > "$hook_work/_temp/left-by-the-job"
+PTB_WORK_DIR="$hook_work" PTB_SCRATCH_DIR="$out/hook-scratch" bash "$repo/actions/fleet/hooks/job-completed.sh" > "$out/hook-completed.txt" 2>&1
 echo "hook exit $?" >> "$out/hook-completed.txt"
+ls -A "$hook_work" > "$out/hook-work-after.txt"
 
 python3 "$here/summarize.py" "$out"

@@ -91,6 +91,7 @@ check("scored through Inspect (task gpu_arith, transformers provider)",
       json.dumps({k: [(l.get("eval") or {}).get("task"), (l.get("eval") or {}).get("model")] for k, l in logs.items()}))
 check("job-started hook passed on an idle GPU", read("hook-started.txt").endswith("hook exit 0"), read("hook-started.txt"))
 check("job-completed hook passed", read("hook-completed.txt").endswith("hook exit 0"), read("hook-completed.txt"))
+check("job-completed hook emptied the runner work folder", read("hook-work-after.txt", "(never listed)") == "", read("hook-work-after.txt", "(never listed)"))
 
 outside = [json.loads(read(f))["tflops"] for f in ["matmul-outside.json", "matmul-outside-2.json"] if read(f).startswith("{")]
 inside = next((json.loads(l)["tflops"] for l in trace_lines("matmul") if l.startswith("{") and "tflops" in l), None)
