@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Leaderboard } from '@ptb/core';
@@ -142,6 +142,93 @@ describe('ptb (the real executable)', () => {
     const validate = loaded(['validate']);
     expect(validate.filter((u) => u.includes('/commands/'))).toEqual(['scripts/src/commands/validate.ts']);
     expect(validate.filter((u) => /actions\/(engine|fleet)\/|core\/src\/(scoring|planning|json-schema)/.test(u))).toEqual([]);
+  });
+});
+
+describe('ptb validate remembers its last answer for an unchanged repository', () => {
+  // The real executable, with Node's module hooks recording which files it loads: an answer
+  // replayed from the cache loads no parser; any change to what validate reads loads them again.
+  const hook = `data:text/javascript,${encodeURIComponent(
+    "import{registerHooks}from'node:module';const seen=[];registerHooks({load(u,c,n){seen.push(u);return n(u,c)}});process.on('exit',()=>process.stderr.write('\\nLOADED '+JSON.stringify(seen)))",
+  )}`;
+  const cache = mkdtempSync(join(tmpdir(), 'ptb-validate-cache-'));
+  scratchDirs.push(cache);
+  const validate = (cwd: string, args: string[] = [], env: Record<string, string> = {}) => {
+    const { CI: _ci, ...inherited } = process.env;
+    const r = spawnSync(process.execPath, ['--import', hook, join(REPO_ROOT, 'scripts/bin/ptb.mjs'), 'validate', ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...inherited, PTB_VALIDATE_CACHE_DIR: cache, ...env },
+    });
+    const [stderr, loaded = '[]'] = r.stderr.split('\nLOADED ');
+    const parsers = (JSON.parse(loaded) as string[]).filter((u) => /\/(zod|yaml|js-yaml)[-/@]/.test(u));
+    return { status: r.status, stdout: r.stdout, stderr, parsed: parsers.length > 0 };
+  };
+  const manifestOf = async (dir: string) => {
+    expect((await runPtb(['new', ...NEW_FLAGS], dir)).code).toBe(0);
+    return join(dir, 'submissions', 'my-agent', 'submission.yaml');
+  };
+
+  test('unchanged: the same output and exit code, without loading a parser', async () => {
+    const dir = scratchRepo();
+    await manifestOf(dir);
+    const first = validate(dir);
+    expect(first.status).toBe(0);
+    expect(first.parsed).toBe(true);
+    const second = validate(dir);
+    expect(second).toEqual({ ...first, parsed: false });
+    // A failing answer is replayed as faithfully, in every format.
+    writeFileSync(join(dir, 'submissions', 'my-agent', 'notes.txt'), 'x');
+    for (const format of ['text', 'json', 'github']) {
+      const a = validate(dir, ['--format', format]);
+      const b = validate(dir, ['--format', format]);
+      expect(a.status).toBe(1);
+      expect([a.parsed, b.parsed]).toEqual([true, false]);
+      expect({ ...b, parsed: true }).toEqual(a);
+    }
+  });
+
+  test('a changed byte, a new file, a changed definition, --no-cache or CI: checked again', async () => {
+    const dir = scratchRepo();
+    const manifest = await manifestOf(dir);
+    expect(validate(dir).status).toBe(0);
+    expect(validate(dir).parsed).toBe(false);
+    // One byte of the manifest: the id no longer matches its folder.
+    const original = readFileSync(manifest, 'utf8');
+    writeFileSync(manifest, original.replace('id: my-agent', 'id: my-agenT'));
+    const changed = validate(dir);
+    expect([changed.status, changed.parsed]).toEqual([1, true]);
+    writeFileSync(manifest, original);
+    expect(validate(dir)).toMatchObject({ status: 0, parsed: true });
+    // A results file the submission did not have.
+    mkdirSync(join(dir, 'submissions', 'my-agent', 'results'));
+    writeFileSync(join(dir, 'submissions', 'my-agent', 'results', 'run-1.json'), '{');
+    expect(validate(dir)).toMatchObject({ status: 1, parsed: true });
+    rmSync(join(dir, 'submissions', 'my-agent', 'results'), { recursive: true });
+    expect(validate(dir)).toMatchObject({ status: 0, parsed: true });
+    // The definitions it checks against.
+    const definitions = join(dir, 'definitions');
+    mkdirSync(definitions);
+    for (const f of ['v1.yaml'])
+      writeFileSync(join(definitions, f), readFileSync(join(REPO_ROOT, 'actions/core/definitions', f)));
+    expect(validate(dir, [], { PTB_DEFINITIONS_DIR: definitions })).toMatchObject({ status: 0, parsed: true });
+    expect(validate(dir, [], { PTB_DEFINITIONS_DIR: definitions })).toMatchObject({ status: 0, parsed: false });
+    writeFileSync(join(definitions, 'v1.yaml'), `${readFileSync(join(definitions, 'v1.yaml'), 'utf8')}\n# changed\n`);
+    expect(validate(dir, [], { PTB_DEFINITIONS_DIR: definitions })).toMatchObject({ status: 0, parsed: true });
+    // Asked not to, or under CI: never replayed, and CI leaves nothing behind.
+    expect(validate(dir, ['--no-cache'])).toMatchObject({ status: 0, parsed: true });
+    const ciCache = mkdtempSync(join(tmpdir(), 'ptb-validate-ci-'));
+    scratchDirs.push(ciCache);
+    expect(validate(dir, [], { CI: 'true', PTB_VALIDATE_CACHE_DIR: ciCache })).toMatchObject({ status: 0, parsed: true });
+    expect(validate(dir, [], { CI: 'true', PTB_VALIDATE_CACHE_DIR: ciCache })).toMatchObject({ status: 0, parsed: true });
+    expect(readdirSync(ciCache)).toEqual([]);
+  });
+
+  test('named paths are always checked', async () => {
+    const dir = scratchRepo();
+    await manifestOf(dir);
+    validate(dir, ['submissions/my-agent']);
+    expect(validate(dir, ['submissions/my-agent'])).toMatchObject({ status: 0, parsed: true });
   });
 });
 

@@ -1,9 +1,9 @@
-import { eachSourceForPaths, eachSubmission, findRepoRoot, listDefinitionVersions, loadDefinition } from '@ptb/core/files';
-import { formatDiagnostic, sortDiagnostics, validateSubmissions } from '@ptb/core/validation';
-import { type Command, EXIT } from '../cli-kit.ts';
+import { DEFINITIONS_DIR, findRepoRoot, listDefinitionVersions } from '@ptb/core/locations';
+import { type Command, EXIT, type Io } from '../cli-kit.ts';
+import { type RecordedRun, readRecordedRun, recordRun, validationKey } from '../validate-cache.ts';
 
 export const command: Command = {
-  usage: `Usage: ptb validate [paths...] [--format text|json|github]
+  usage: `Usage: ptb validate [paths...] [--format text|json|github] [--no-cache]
 
 Checks each submission.yaml (and the results next to it) against the schema and the
 repository rules. Paths may be submission folders, manifest files, or submissions/ itself.
@@ -13,9 +13,12 @@ Options:
   --format text    one line per problem: file:line:column: field: message (default)
   --format json    {"ok", "checked", "diagnostics": [...]} on stdout
   --format github  GitHub Actions annotations (::error file=...,line=...)
+  --no-cache       check again even if nothing changed since the last check of the
+                   whole repository (its answer is kept in node_modules/.cache/ptb,
+                   keyed by the contents of every file read; never used under CI)
 
 Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
-  options: { format: { type: 'string', default: 'text' } },
+  options: { format: { type: 'string', default: 'text' }, 'no-cache': { type: 'boolean', default: false } },
   async run({ values, positionals }, io) {
     const format = String(values.format);
     if (!['text', 'json', 'github'].includes(format)) {
@@ -24,36 +27,29 @@ Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
     }
     const root = findRepoRoot(io.cwd);
     const definitions = listDefinitionVersions();
-    let submissions = 0;
-    function* counted() {
-      for (const source of positionals.length > 0 ? eachSourceForPaths(positionals, root, io.cwd) : eachSubmission(root)) {
-        submissions++;
-        yield source;
-      }
+    // The whole repository, unchanged since the last check: the same answer, without loading
+    // the parsers and schemas (most of the command's time).
+    const key = positionals.length === 0 && !values['no-cache'] ? validationKey(root, DEFINITIONS_DIR, format) : undefined;
+    const recorded = key ? readRecordedRun(root, key) : undefined;
+    if (recorded) {
+      for (const [stream, text] of recorded.lines) io[stream](text);
+      return recorded.exit;
     }
-    // Read, checked and dropped one submission at a time: memory stays flat however many there are.
-    // Traces are checked against their definition's base models and benchmarks, loaded only when a trace needs one.
-    const { diagnostics, checked } = validateSubmissions(counted(), definitions, {
-      keepResults: false,
-      definitionOf: (v) => loadDefinition(v),
-    });
-    const sorted = sortDiagnostics(diagnostics);
-    const problemFiles = new Set(sorted.map((d) => d.file)).size;
-    if (format === 'json') {
-      io.out(JSON.stringify({ ok: sorted.length === 0, checked, diagnostics: sorted }, null, 2));
-    } else if (format === 'github') {
-      for (const d of sorted) {
-        const msg = `${d.field ? `${d.field}: ` : ''}${d.message}${d.expected ? ` (expected ${d.expected})` : ''}${d.hint ? `. ${d.hint}` : ''}`;
-        io.out(`::error file=${d.file},line=${Math.max(1, d.line)},col=${Math.max(1, d.column)}::${msg.replace(/\n/g, '%0A')}`);
-      }
-    } else {
-      for (const d of sorted) io.err(formatDiagnostic(d));
-      io.err(
-        sorted.length === 0
-          ? `ok: ${checked} file(s) in ${submissions} submission(s) valid`
-          : `${sorted.length} problem(s) in ${problemFiles} file(s); ${checked} file(s) checked`,
-      );
-    }
-    return sorted.length === 0 ? EXIT.ok : EXIT.invalid;
+    const run: RecordedRun = { exit: EXIT.internal, lines: [] };
+    const recording: Io = {
+      ...io,
+      out: (text) => {
+        run.lines.push(['out', text]);
+        io.out(text);
+      },
+      err: (text) => {
+        run.lines.push(['err', text]);
+        io.err(text);
+      },
+    };
+    const { validateAndReport } = await import('../validate-run.ts');
+    run.exit = validateAndReport(root, positionals, definitions, format, recording);
+    if (key) recordRun(root, key, run);
+    return run.exit;
   },
 };
