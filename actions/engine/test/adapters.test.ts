@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentManifest, SCAFFOLD_IDS, SCAFFOLDS } from '@ptb/core';
 import { describe, expect, test } from 'vitest';
@@ -190,7 +191,27 @@ describe('the CLIs the project installs', () => {
     expect(t.mounts.every((m) => m.mode === 'ro')).toBe(true);
     expect(t.mounts.map((m) => m.target)).toContain(`${NODE_INSIDE}/bin/node`);
     expect(t.path).toEqual([`${CLIS_INSIDE}/node_modules/.bin`, `${NODE_INSIDE}/bin`]);
-    expect(scaffoldProblem('claude-code', '0.0.1', 'bwrap', { PTB_AGENT_CLIS: '/nonexistent' })).toMatch(/is not installed/);
+    // A version we do not pin is the submission's problem; a pinned one missing here is the runner's.
+    expect(scaffoldProblem('claude-code', '0.0.1', 'bwrap', { PTB_AGENT_CLIS: '/nonexistent' })).toMatchObject({
+      fault: 'input',
+      message: expect.stringMatching(/pins version 0\.0\.1; accepted: /),
+    });
+    const pinned = pinnedVersions(CLIS_DIR)['claude-code'] as string;
+    expect(scaffoldProblem('claude-code', pinned, 'bwrap', { PTB_AGENT_CLIS: '/nonexistent' })).toMatchObject({
+      fault: 'runner',
+      message: expect.stringMatching(/is not installed in \/nonexistent; provision the runner/),
+    });
+    const other = mkdtempSync(join(tmpdir(), 'ptb-clis-'));
+    try {
+      mkdirSync(join(other, 'node_modules', '@anthropic-ai', 'claude-code'), { recursive: true });
+      writeFileSync(join(other, 'node_modules', '@anthropic-ai', 'claude-code', 'package.json'), '{"version":"2.0.0"}');
+      expect(scaffoldProblem('claude-code', pinned, 'bwrap', { PTB_AGENT_CLIS: other })).toMatchObject({
+        fault: 'runner',
+        message: expect.stringMatching(/this runner has @anthropic-ai\/claude-code@2\.0\.0/),
+      });
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
     expect(scaffoldProblem('claude-code', '0.0.1', 'docker', {})).toBeNull();
   });
 

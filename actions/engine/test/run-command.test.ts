@@ -6,6 +6,7 @@ import { CellResult } from '@ptb/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Io } from '../../../scripts/src/cli-kit.ts';
 import { main } from '../../../scripts/src/main.ts';
+import { CLIS_DIR, pinnedVersions } from '../src/agents/install.ts';
 import { cleanupTempDirs, HONEST_MODEL, hostProcessesWith, MODEL_CACHE, submissionDir, tempDir, writeScript } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
@@ -84,9 +85,29 @@ describe('ptb run', () => {
     // The test manifest pins claude-code 2.1.3; the project installs another version.
     const r = await ptb(cell(submissionDir(), ['--out', join(tempDir('cli-ver'), 'cell')]));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(
-      /claude-code: the submission pins version 2\.1\.3, this runner has @anthropic-ai\/claude-code@\d+\.\d+\.\d+; accepted: \d+\.\d+\.\d+|claude-code: @anthropic-ai\/claude-code is not installed/,
-    );
+    expect(r.err).toMatch(/claude-code: the submission pins version 2\.1\.3; accepted: \d+\.\d+\.\d+/);
+  });
+
+  test("the pinned scaffold missing on this runner is the runner's fault: exit 3, no result, nothing held against the agent", async () => {
+    const sub = submissionDir();
+    const manifest = join(sub, 'submission.yaml');
+    const pinned = pinnedVersions(CLIS_DIR)['claude-code'] as string;
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/version: "?2\.1\.3"?/, `version: "${pinned}"`));
+    expect(readFileSync(manifest, 'utf8')).toContain(pinned);
+    const out = join(tempDir('cli-clis'), 'cell');
+    const before = process.env.PTB_AGENT_CLIS;
+    process.env.PTB_AGENT_CLIS = tempDir('no-clis');
+    try {
+      const r = await ptb(cell(sub, ['--out', out]));
+      expect(r.code).toBe(3);
+      expect(r.err).toMatch(
+        /preflight failed:[\s\S]*claude-code: @anthropic-ai\/claude-code is not installed in .*; provision the runner/,
+      );
+      expect(existsSync(join(out, 'result.json'))).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.PTB_AGENT_CLIS;
+      else process.env.PTB_AGENT_CLIS = before;
+    }
   });
 
   test('infrastructure failure exits 3 and writes no result: the base model is not in the cache', async () => {

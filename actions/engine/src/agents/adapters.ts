@@ -47,7 +47,8 @@ function claudeEnv(provider: 'anthropic' | 'qwen'): Record<string, string> {
     ANTHROPIC_BASE_URL: llmBase(provider),
     ANTHROPIC_API_KEY: PLACEHOLDER_KEY,
     BASH_MAX_TIMEOUT_MS: String(SHELL_LIMIT_MS),
-    // The agent is inside our sandbox: Claude Code otherwise refuses to skip permissions as uid 0.
+    // The agent is inside our sandbox. Claude Code refuses to skip permissions as uid 0, which the
+    // sandbox user never is (identity.ts); a runtime that maps its user to 0 would still start.
     IS_SANDBOX: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_TELEMETRY: '1',

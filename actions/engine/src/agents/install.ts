@@ -36,23 +36,37 @@ export const clisDirOf = (env: NodeJS.ProcessEnv): string => env.PTB_AGENT_CLIS 
 
 /**
  * Why this runner cannot run the manifest's scaffold, or null when it can: under bwrap the
- * host's CLIs folder must hold exactly the version the submission pins.
+ * host's CLIs folder must hold exactly the version the submission pins. Whose fault it is
+ * decides what happens: a version we do not pin is the submission's (`input`); a pinned
+ * version the runner lacks is the runner's (`runner`: a harness error, run again elsewhere,
+ * never held against the agent).
  */
 export function scaffoldProblem(
   scaffold: ScaffoldId,
   version: string,
   runtime: RuntimeKind,
   env: NodeJS.ProcessEnv,
-): string | null {
+): { fault: 'input' | 'runner'; message: string } | null {
   if (runtime !== 'bwrap') return null;
   const dir = clisDirOf(env);
   const pkg = SCAFFOLDS[scaffold].npmPackage;
   const installed = installedVersion(dir, pkg);
   const pinned = pinnedVersions(CLIS_DIR)[scaffold];
+  if (version !== pinned)
+    return {
+      fault: 'input',
+      message: `${scaffold}: the submission pins version ${version}; accepted: ${pinned ?? 'none'} (actions/engine/images/agent/clis/package.json)`,
+    };
   if (!installed)
-    return `${scaffold}: ${pkg} is not installed in ${dir}; run \`npm install --prefix actions/engine/images/agent/clis --no-save\` (what .ci/run does)`;
+    return {
+      fault: 'runner',
+      message: `${scaffold}: ${pkg} is not installed in ${dir}; provision the runner with actions/fleet/install-harness-tools.sh (or \`npm install --prefix actions/engine/images/agent/clis --no-save\` in a checkout)`,
+    };
   if (installed !== version)
-    return `${scaffold}: the submission pins version ${version}, this runner has ${pkg}@${installed}; accepted: ${pinned ?? 'none'} (actions/engine/images/agent/clis/package.json)`;
+    return {
+      fault: 'runner',
+      message: `${scaffold}: this runner has ${pkg}@${installed} in ${dir}, not the pinned ${version}; provision it again with actions/fleet/install-harness-tools.sh`,
+    };
   return null;
 }
 

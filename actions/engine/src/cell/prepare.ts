@@ -175,7 +175,8 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       throw e;
     }
     const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, env);
-    if (problem) throw new InputError(problem);
+    if (problem?.fault === 'input') throw new InputError(problem.message);
+    if (problem) throw new PreflightError([problem.message]);
   }
   mark('preflight-machine');
   // The evaluator resolves and its data are present offline, before any agent time is spent.
