@@ -20,7 +20,10 @@ export interface CellRequest {
  * What `ptb run` may see of the job's environment: the basics a process needs and the engine's
  * own settings, by name. Nothing else is inherited: not the workflow token (INPUT_TOKEN), not
  * the runner's ACTIONS_RUNTIME_TOKEN (it could upload artifacts) or ACTIONS_ID_TOKEN_*, not a
- * provider key that happens to be set on the machine.
+ * provider key that happens to be set on the machine. The engine settings are the runner
+ * operator's (the unit's environment file, the runner pod's env): where the sandbox's limits
+ * come from on an unprivileged runner, where the pinned agent CLIs and the evaluation
+ * environment were installed, the model cache.
  */
 export const INHERITED = [
   'PATH',
@@ -33,20 +36,40 @@ export const INHERITED = [
   'TMPDIR',
   'CUDA_VISIBLE_DEVICES',
   'NVIDIA_VISIBLE_DEVICES',
+  // The machine and its caches.
   'PTB_GPU_INDEX',
   'PTB_MODEL_CACHE',
   'PTB_READONLY_CACHE',
-  'PTB_AGENT_IMAGE',
-  'PTB_EVAL_IMAGE',
   'PTB_REQUIRE_GPU',
   'PTB_MIN_FREE_DISK_GB',
-  'PTB_SANDBOX_TOOLCHAIN',
   'PTB_ENGINE_DIR',
+  // The sandbox: its user, its delegated cgroup and size-capped scratch, its limits.
+  'PTB_SANDBOX_UID',
+  'PTB_CGROUP_PARENT',
+  'PTB_SCRATCH_DIR',
+  'PTB_UNENFORCED_LIMITS',
+  'PTB_CPUS',
+  'PTB_MEMORY_LIMIT_GB',
+  'PTB_PIDS_LIMIT',
+  'PTB_DISK_LIMIT_GB',
+  'PTB_SANDBOX_TOOLCHAIN',
+  'PTB_AGENT_IMAGE',
+  'PTB_EVAL_IMAGE',
+  // What the runner has installed: the pinned agent CLIs and the evaluation environment.
+  'PTB_AGENT_CLIS',
+  'PTB_AGENT_NODE',
+  'PTB_EVAL_ENV',
+  'PTB_EVAL_DATA',
+  'PTB_EVAL_PYTHONPATH',
+  'PTB_EVALUATORS_DIR',
+  // A runner whose traffic leaves through a TLS-inspecting proxy trusts its CA.
+  'PTB_EGRESS_UPSTREAM_CA',
 ] as const;
 
 /**
  * The provider keys the engine's credential-injecting proxy reads (it hands the agent a
- * placeholder). They reach `ptb run` only from the `PTB_PROVIDER_KEYS` secret, by these names.
+ * placeholder), one or more per provider it serves. They reach `ptb run` only from the
+ * `PTB_PROVIDER_KEYS` secret, by these names (a test keeps them equal to the engine's).
  */
 export const PROVIDER_KEY_NAMES = [
   'ANTHROPIC_API_KEY',
@@ -54,12 +77,17 @@ export const PROVIDER_KEY_NAMES = [
   'GEMINI_API_KEY',
   'GOOGLE_API_KEY',
   'OPENROUTER_API_KEY',
+  'OPENCODE_API_KEY',
+  'ZAI_API_KEY',
+  'ZHIPU_API_KEY',
+  'DASHSCOPE_API_KEY',
 ] as const;
 
 /**
  * Pure: the environment `ptb run` starts with. `providerKeys` is the secret's text, one
  * `NAME=value` a line; a name the engine does not read is an error that names the line, never
- * the value.
+ * the value. The repository the workflow runs for is named to the engine, whose egress rules
+ * keep the agent away from this leaderboard's own data.
  */
 export function cellEnvironment(from: NodeJS.ProcessEnv, providerKeys: string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
@@ -67,6 +95,10 @@ export function cellEnvironment(from: NodeJS.ProcessEnv, providerKeys: string | 
     const v = from[name];
     if (v !== undefined) env[name] = v;
   }
+  const repositories = from.PTB_LEADERBOARD_REPOSITORIES ?? from.GITHUB_REPOSITORY;
+  if (repositories) env.PTB_LEADERBOARD_REPOSITORIES = repositories;
+  if (providerKeys?.trim().startsWith('{'))
+    throw new Error('PTB_PROVIDER_KEYS: expected NAME=value lines (the JSON form is read only by `ptb run` started by hand)');
   for (const [i, raw] of (providerKeys ?? '').split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;

@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LLM_PROVIDERS } from '../../engine/src/egress/llm-providers.ts';
 import { parseBundleArgs } from '../src/bundle.ts';
-import { CellRunError, CliCellRunner, cellEnvironment } from '../src/cell-runner.ts';
+import { CellRunError, CliCellRunner, cellEnvironment, INHERITED, PROVIDER_KEY_NAMES } from '../src/cell-runner.ts';
 import { allCells, findCell } from '../src/cells.ts';
 import { canApprove, parseCommand } from '../src/commands.ts';
 import { parseConfig } from '../src/config.ts';
@@ -290,6 +293,52 @@ describe("ptb run's environment", () => {
       ANTHROPIC_API_KEY: 'sk-ant',
       OPENAI_API_KEY: 'sk-oai',
     });
+  });
+  it("passes the runner operator's engine settings and names the repository to the egress rules", () => {
+    const operator = {
+      PTB_SANDBOX_UID: '64003',
+      PTB_CGROUP_PARENT: '/sys/fs/cgroup/system.slice/ptb-runner@3.service',
+      PTB_SCRATCH_DIR: '/var/lib/ptb-scratch/3',
+      PTB_AGENT_CLIS: '/opt/ptb/agent-clis',
+      PTB_EVAL_ENV: '/opt/ptb/eval-env',
+      PTB_EVAL_DATA: '/opt/ptb/eval-data',
+    };
+    expect(cellEnvironment({ ...operator, GITHUB_REPOSITORY: 'posttrainbench/leaderboard' }, '')).toEqual({
+      ...operator,
+      PTB_LEADERBOARD_REPOSITORIES: 'posttrainbench/leaderboard',
+    });
+    expect(cellEnvironment({ GITHUB_REPOSITORY: 'a/b', PTB_LEADERBOARD_REPOSITORIES: 'a/b,a/mirror' }, '')).toEqual({
+      PTB_LEADERBOARD_REPOSITORIES: 'a/b,a/mirror',
+    });
+  });
+  it('every PTB_ variable the engine reads from the host is passed on, or withheld for a stated reason', () => {
+    // Set by the engine itself for the agent or the evaluator, or only for tests: never the runner's to choose.
+    const withheld: Record<string, string> = {
+      PTB_DEADLINE: 'set inside the sandbox for the agent',
+      PTB_BASE_MODEL: 'set inside the sandbox for the agent',
+      PTB_LLM_BASE_URL: 'set inside the sandbox for the agent',
+      PTB_JUDGE_MODEL: "set for the evaluator from the benchmark's judge",
+      PTB_HARNESS_COMMIT: 'ptb run reads the commit of its own checkout',
+      PTB_PROVIDER_KEYS: 'turned into the individual key variables above',
+      PTB_LEADERBOARD_REPOSITORIES: 'set from GITHUB_REPOSITORY unless given',
+      PTB_EVAL_SOURCES: "test fixtures' data sources; a runner uses the pinned sources.json",
+      PTB_VERIFY_ENV_: 'test and tuning variables for the verification sandbox',
+    };
+    const src = fileURLToPath(new URL('../../engine/src/', import.meta.url));
+    const read = new Set<string>();
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')))
+      for (const m of readFileSync(join(src, file), 'utf8').matchAll(/\b(?:env|process\.env)(?:\.|\[')(PTB_[A-Z0-9_]+)/g))
+        read.add(m[1] as string);
+    expect(read.size).toBeGreaterThan(10);
+    const unaccounted = [...read].filter((n) => !(INHERITED as readonly string[]).includes(n) && !(n in withheld));
+    expect(unaccounted).toEqual([]);
+  });
+  it("accepts exactly the engine's provider key names", () => {
+    const engineNames = Object.values(LLM_PROVIDERS).flatMap((p) => [...p.keyEnv]);
+    expect([...PROVIDER_KEY_NAMES].sort()).toEqual([...new Set(engineNames)].sort());
+    expect(cellEnvironment({}, 'DASHSCOPE_API_KEY=sk-q\nZAI_API_KEY=z')).toEqual({ DASHSCOPE_API_KEY: 'sk-q', ZAI_API_KEY: 'z' });
+    expect(() => cellEnvironment({}, '{"anthropic": "sk-secret"}')).toThrow(/NAME=value lines/);
+    expect(() => cellEnvironment({}, '{"anthropic": "sk-secret"}')).not.toThrow(/sk-secret/);
   });
   it('a provider-keys line the engine does not read names the line, never the value', () => {
     expect(() => cellEnvironment({}, 'ANTHROPIC_API_KEY=a\nGITHUB_TOKEN=secret-value')).toThrow(/line 2: .* got GITHUB_TOKEN$/);
