@@ -32,6 +32,36 @@ response=$(curl -fsS -X POST "${api}/repos/${repo}/actions/runners/generate-jitc
 config=$(printf '%s' "$response" | sed -n 's/.*"encoded_jit_config"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
 [ -n "$config" ] || { echo "no encoded_jit_config in the answer" >&2; exit 1; }
 
+# The sandbox's limits: systemd delegates this service's cgroup to the instance's user
+# (Delegate=yes in the unit), and PTB_CGROUP_PARENT names it to `ptb run`, which makes each
+# cell's group inside. On cgroup v2 a group with processes in it cannot enable controllers for
+# its children, so the runner first moves into a leaf (runner/). On v1 the same path is the
+# service's group in each controller's hierarchy. Without delegation the cells are refused at
+# preflight, saying so.
+if [ -z "${PTB_CGROUP_PARENT:-}" ]; then
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+    [ "${own##*/}" = runner ] && own=${own%/runner}
+    if [ -n "$own" ] && [ "$own" != / ] && [ -w "/sys/fs/cgroup${own}/cgroup.procs" ] &&
+      [ -w "/sys/fs/cgroup${own}/cgroup.subtree_control" ]; then
+      mkdir -p "/sys/fs/cgroup${own}/runner"
+      echo $$ >"/sys/fs/cgroup${own}/runner/cgroup.procs"
+      export PTB_CGROUP_PARENT="$own"
+    fi
+  else
+    own=$(sed -n 's/^[0-9]*:pids:\(.*\)$/\1/p' /proc/self/cgroup)
+    if [ -n "$own" ] && [ "$own" != / ] && [ -w "/sys/fs/cgroup/pids${own}/cgroup.procs" ] &&
+      [ -w "/sys/fs/cgroup/memory${own}/cgroup.procs" ]; then
+      export PTB_CGROUP_PARENT="$own"
+    fi
+  fi
+  if [ -n "${PTB_CGROUP_PARENT:-}" ]; then
+    echo "sandbox limits: cgroup ${PTB_CGROUP_PARENT} is delegated to $(id -un)"
+  else
+    echo "no cgroup is delegated to $(id -un) (Delegate=yes in ptb-runner@.service): cells will be refused at preflight" >&2
+  fi
+fi
+
 echo "runner ${name} registered for one job in ${runner_dir}"
 cd "$runner_dir"
 exec ./run.sh --jitconfig "$config"

@@ -35,6 +35,14 @@ describe('the systemd unit', () => {
     // The hook finds the runner's own work folder; a fixed PTB_WORK_DIR would point elsewhere.
     expect((settings.get('Environment') ?? []).some((e) => e.startsWith('PTB_WORK_DIR='))).toBe(false);
   });
+  test("the sandbox's limits hold for an unprivileged runner: a delegated cgroup and a fresh scratch filesystem per job", () => {
+    expect(settings.get('Delegate')).toEqual(['yes']);
+    expect(settings.get('ExecStartPre')).toEqual(['+/opt/ptb/baremetal/mount-scratch.sh %i']);
+    // The folder mount-scratch.sh mounts by default is the one the harness is told about.
+    const script = readFileSync(join(BAREMETAL, 'mount-scratch.sh'), 'utf8');
+    const root = /PTB_SCRATCH_ROOT:-([^}]+)}/.exec(script)?.[1];
+    expect(settings.get('Environment')).toContain(`PTB_SCRATCH_DIR=${root}/%i`);
+  });
   test('nothing kills a long cell for time spent waiting for a job', () => {
     for (const key of ['RuntimeMaxSec', 'WatchdogSec', 'RuntimeRandomizedExtraSec', 'TimeoutSec', 'TimeoutStartSec'])
       expect(settings.has(key), `${key} counts the time the runner waits for its job`).toBe(false);
@@ -62,6 +70,19 @@ mkdir -p "$me/_work/_temp" "$me/_work/leaderboard/leaderboard"
 echo "weights of $(id -un)" > "$me/_work/leaderboard/leaderboard/final_model.bin"
 echo "temp of $(id -un)" > "$me/_work/_temp/secret.txt"
 export RUNNER_TEMP="$me/_work/_temp" RUNNER_WORKSPACE="$me/_work/leaderboard" GITHUB_WORKSPACE="$me/_work/leaderboard/leaderboard"
+# What ptb run would get: the delegated cgroup (if any), and whether a cell's group with limits can be made in it.
+P=\${PTB_CGROUP_PARENT:-}; probe=no
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  if [ -n "$P" ] && echo "+memory +pids" > "/sys/fs/cgroup$P/cgroup.subtree_control" && mkdir "/sys/fs/cgroup$P/cell" &&
+    echo 64 > "/sys/fs/cgroup$P/cell/pids.max" && echo 1G > "/sys/fs/cgroup$P/cell/memory.max" && rmdir "/sys/fs/cgroup$P/cell"; then probe=yes; fi
+else
+  cg=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
+  if [ -n "$P" ] && mkdir "/sys/fs/cgroup/pids$P/cell" "/sys/fs/cgroup/memory$P/cell" &&
+    echo 64 > "/sys/fs/cgroup/pids$P/cell/pids.max" && echo 1073741824 > "/sys/fs/cgroup/memory$P/cell/memory.limit_in_bytes" &&
+    rmdir "/sys/fs/cgroup/pids$P/cell" "/sys/fs/cgroup/memory$P/cell"; then probe=yes; fi
+fi
+echo "\${P:-none} $cg $probe" > "$me/cgroup.txt"
 bash "$ACTIONS_RUNNER_HOOK_JOB_STARTED" > "$me/started.log" 2>&1; echo $? > "$me/started.code"
 while [ ! -f "$me/go" ]; do sleep 0.1; done
 bash "$ACTIONS_RUNNER_HOOK_JOB_COMPLETED" > "$me/completed.log" 2>&1; echo $? > "$me/completed.code"
@@ -127,8 +148,26 @@ beforeAll(async () => {
   chmodSync(join(base, 'token'), 0o640);
 }, 60_000);
 
+/** Cgroups made for the delegation test, removed (leaves first) after the processes in them ended. */
+const delegated: string[] = [];
+/** Scratch filesystems mounted by the test, unmounted before their folders are removed. */
+const mounted: string[] = [];
+
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
+  for (const dir of delegated) {
+    // A killed process leaves its cgroup a moment later.
+    for (
+      let i = 0;
+      i < 50 && existsSync(join(dir, 'runner')) && readFileSync(join(dir, 'runner', 'cgroup.procs'), 'utf8').trim();
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    sh('rmdir', [join(dir, 'cell')]);
+    sh('rmdir', [join(dir, 'runner')]);
+    sh('rmdir', [dir]);
+  }
+  for (const dir of mounted) sh('umount', [dir]);
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   for (const u of users) sh('userdel', [u]);
   sh('groupdel', [tag]);
@@ -137,7 +176,8 @@ afterAll(async () => {
 
 const instance = (i: number) => join(base, 'instances', String(i));
 
-function start(i: number): Promise<number | null> {
+/** Starts instance i's jit-runner.sh as its user; inside the given cgroup folders when any, as systemd starts a service. */
+function start(i: number, cgroups: string[] = []): Promise<number | null> {
   const env = {
     PATH: `${join(base, 'bin')}:${process.env.PATH}`,
     GITHUB_API_URL: `http://127.0.0.1:${port}`,
@@ -155,7 +195,10 @@ function start(i: number): Promise<number | null> {
     ACTIONS_RUNNER_HOOK_JOB_COMPLETED: join(HOOKS, 'job-completed.sh'),
   };
   // As systemd would: the instance's user, in the instance's folder.
-  const child = spawn('runuser', ['-u', users[i] as string, '--', 'bash', join(BAREMETAL, 'jit-runner.sh')], {
+  const asUser = ['runuser', '-u', users[i] as string, '--', 'bash', join(BAREMETAL, 'jit-runner.sh')];
+  const enter = cgroups.map((d) => `echo $$ > ${d}/cgroup.procs`).join(' && ');
+  const command = enter ? ['sh', '-c', `${enter} && exec "$@"`, 'in-cgroup', ...asUser] : asUser;
+  const child = spawn(command[0] as string, command.slice(1), {
     env,
     cwd: instance(i),
     stdio: 'ignore',
@@ -193,6 +236,8 @@ describe('two GPU instances side by side', { timeout: 120_000 }, () => {
       expect(readFileSync(join(runner(i), '.credentials'), 'utf8')).toMatch(new RegExp(` ${users[i]}\\n$`));
     }
     expect(readFileSync(join(runner(0), '.credentials'), 'utf8')).not.toBe(readFileSync(join(runner(1), '.credentials'), 'utf8'));
+    // No cgroup delegated to these users: none is named to ptb run (whose preflight then refuses cells, saying why).
+    for (const i of [0, 1]) expect(readFileSync(join(runner(i), 'cgroup.txt'), 'utf8')).toMatch(/^none /);
     // Instance 0 cannot read instance 1's folder.
     expect(sh('runuser', ['-u', users[0] as string, '--', 'ls', instance(1)]).code).not.toBe(0);
     // Instance 0's job ends while instance 1's still runs.
@@ -209,6 +254,55 @@ describe('two GPU instances side by side', { timeout: 120_000 }, () => {
     writeFileSync(join(runner(1), 'go'), '');
     expect(await exits[1]).toBe(0);
     expect(readdirSync(join(runner(1), '_work'))).toEqual([]);
+  });
+
+  test("with the service's cgroup delegated to the instance (Delegate=yes), ptb run is told where it may limit a cell", async () => {
+    const cg = `/${tag}-service`;
+    const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    // What systemd's Delegate=yes hands the service's user: its group (in each controller's
+    // hierarchy on v1), with the files that move processes and enable controllers.
+    const dirs = v2 ? [`/sys/fs/cgroup${cg}`] : ['pids', 'memory'].map((c) => `/sys/fs/cgroup/${c}${cg}`);
+    if (!v2 && !existsSync('/sys/fs/cgroup/pids/cgroup.procs'))
+      throw new Error('this test needs cgroup v2, or v1 with pids and memory');
+    if (v2) for (const c of ['+memory', '+pids']) sh('sh', ['-c', `echo ${c} > /sys/fs/cgroup/cgroup.subtree_control`]);
+    for (const dir of dirs) {
+      delegated.push(dir);
+      mkdirSync(dir);
+      for (const f of ['', 'cgroup.procs', ...(v2 ? ['cgroup.subtree_control', 'cgroup.threads'] : ['tasks'])])
+        expect(sh('chown', [users[0] as string, join(dir, f)]).code).toBe(0);
+    }
+    const runner = join(instance(0), 'runner');
+    for (const f of ['go', 'started.code', 'completed.code', 'cgroup.txt']) rmSync(join(runner, f), { force: true });
+    writeFileSync(join(runner, 'go'), '');
+    expect(await start(0, dirs)).toBe(0);
+    // v2: the runner left the service's group for a leaf, so the group can enable controllers for a cell's.
+    expect(readFileSync(join(runner, 'cgroup.txt'), 'utf8').trim()).toBe(v2 ? `${cg} ${cg}/runner yes` : `${cg} ${cg} yes`);
+  });
+
+  test('mount-scratch.sh gives the instance a fresh filesystem of the cap, owned by its user, before each job', () => {
+    const env = {
+      PATH: process.env.PATH,
+      PTB_SCRATCH_ROOT: join(base, 'scratch-root'),
+      PTB_SCRATCH_GB: '1',
+      PTB_RUNNER_USER_PREFIX: `${tag}-`,
+      PTB_RUNNER_GROUP: tag,
+    };
+    const dir = join(base, 'scratch-root', '0');
+    mounted.push(dir);
+    const first = sh('bash', [join(BAREMETAL, 'mount-scratch.sh'), '0'], env);
+    expect(first.code, first.out).toBe(0);
+    expect(sh('mountpoint', ['-q', dir]).code).toBe(0);
+    expect(sh('stat', ['-c', '%U %a', dir]).out.trim()).toBe(`${users[0]} 700`);
+    const size = Number(sh('df', ['-B1', '--output=size', dir]).out.trim().split('\n').at(-1));
+    expect(size).toBeGreaterThan(0.9 * 2 ** 30);
+    expect(size).toBeLessThanOrEqual(2 ** 30);
+    // The instance's user writes there; the next job's filesystem has none of it.
+    expect(sh('runuser', ['-u', users[0] as string, '--', 'sh', '-c', `echo weights > ${dir}/left.bin`]).code).toBe(0);
+    expect(sh('bash', [join(BAREMETAL, 'mount-scratch.sh'), '0'], env).code).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+    // Another instance's user cannot look in.
+    expect(sh('runuser', ['-u', users[1] as string, '--', 'ls', dir]).code).not.toBe(0);
+    expect(sh('bash', [join(BAREMETAL, 'mount-scratch.sh'), 'x'], env).out).toMatch(/GPU index must be a number/);
   });
 
   test('the cleanup hook refuses a folder that is not a runner work folder', () => {
