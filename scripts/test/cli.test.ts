@@ -142,6 +142,11 @@ describe('ptb (the real executable)', () => {
     const validate = loaded(['validate']);
     expect(validate.filter((u) => u.includes('/commands/'))).toEqual(['scripts/src/commands/validate.ts']);
     expect(validate.filter((u) => /actions\/(engine|fleet)\/|core\/src\/(scoring|planning|json-schema)/.test(u))).toEqual([]);
+    // Checking everything again: the parsers and the manifest and result schemas, but no benchmark
+    // definition where no submission has a trace to check against one.
+    const cold = loaded(['validate', '--no-cache']);
+    expect(cold.some((u) => u.includes('core/src/validation/manifest.ts'))).toBe(true);
+    expect(cold.filter((u) => /core\/src\/(definition|definition-source|schemas\/definition)\.ts/.test(u))).toEqual([]);
   });
 });
 

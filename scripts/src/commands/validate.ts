@@ -48,7 +48,7 @@ Exit codes: 0 all valid, 1 problems found, 2 bad usage.`,
       },
     };
     const { validateAndReport } = await import('../validate-run.ts');
-    run.exit = validateAndReport(root, positionals, definitions, format, recording);
+    run.exit = await validateAndReport(root, positionals, definitions, format, recording);
     if (key) recordRun(root, key, run);
     return run.exit;
   },

@@ -28,3 +28,12 @@ export const IsoDate = z.iso.date();
 
 /** The literal value `unknown`: the published data does not say, and we do not invent it. */
 export const Unknown = z.literal('unknown');
+
+/** A benchmark definition's version name: `v1`, `v2` or `v2-ci`. */
+export const DefinitionVersion = z.string().regex(/^v\d+(?:-[a-z0-9]+)*$/, {
+  message: 'must be a version name such as "v1" or "v2-ci"',
+});
+
+/** Why a cell's score was replaced by the penalty. */
+export const PenaltyReason = z.enum(['missing', 'broken', 'flagged']);
+export type PenaltyReason = z.infer<typeof PenaltyReason>;

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { HfRepoId, IsoDate, Slug } from './common.ts';
+import { DefinitionVersion, HfRepoId, IsoDate, PenaltyReason, Slug } from './common.ts';
 
-/** Version names such as `v1`, `v2` or `v2-ci`. */
-export const DefinitionVersion = z.string().regex(/^v\d+(?:-[a-z0-9]+)*$/, {
-  message: 'must be a version name such as "v1" or "v2-ci"',
-});
+// Shared with the manifest and result schemas, which need no more of the definition's.
+export { DefinitionVersion, PenaltyReason };
 
 /** A base model of the task matrix with its official instruct counterpart. */
 export const BaseModel = z.strictObject({
@@ -122,8 +120,6 @@ export const Benchmark = z.strictObject({
 });
 
 const ScoresByBenchmark = z.record(z.string(), z.number().min(0).max(1));
-
-export const PenaltyReason = z.enum(['missing', 'broken', 'flagged']);
 
 export const PenaltyPolicy = z.strictObject({
   replacement: z
@@ -414,6 +410,5 @@ export type LeaderboardDataDenyRule = z.infer<typeof LeaderboardDataDenyRule>;
 export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
 export type Benchmark = z.infer<typeof Benchmark>;
 export type BenchmarkDefinition = z.infer<typeof BenchmarkDefinition>;
-export type PenaltyReason = z.infer<typeof PenaltyReason>;
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
 export type RetryRung = z.infer<typeof RetryRung>;

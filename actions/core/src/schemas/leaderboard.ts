@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { HfRepoId, Slug } from './common.ts';
-import { DefinitionVersion, PenaltyReason } from './definition.ts';
+import { DefinitionVersion, HfRepoId, PenaltyReason, Slug } from './common.ts';
 
 export const AppliedPenalty = z.strictObject({
   seed: z.number().int().min(1),

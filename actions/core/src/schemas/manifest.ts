@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { REASONING_EFFORTS, SCAFFOLD_IDS } from '../scaffolds.ts';
-import { IsoDate, PinnedImage, Slug, Unknown } from './common.ts';
-import { DefinitionVersion } from './definition.ts';
+import { DefinitionVersion, IsoDate, PinnedImage, Slug, Unknown } from './common.ts';
 
 /** An exact version, not a range: the run must be reproducible. */
 const ExactVersion = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { Fraction, HfRepoId, PinnedImage, Sha256Hex, Slug, Unknown } from './common.ts';
-import { DefinitionVersion, PenaltyReason } from './definition.ts';
+import { DefinitionVersion, Fraction, HfRepoId, PenaltyReason, PinnedImage, Sha256Hex, Slug, Unknown } from './common.ts';
 
 export const RESULT_SCHEMA_VERSION = 1;
 
