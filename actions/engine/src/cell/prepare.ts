@@ -304,49 +304,66 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   writeFileSync(join(scratch, 'seccomp.bpf'), seccompBytes(), { mode: 0o644 });
   const etc = identityFiles(paths.harness, user);
 
-  const gpus = cell.gpus;
-  cell.prompt = taskPrompt({
-    definition: def,
-    baseModel,
-    benchmark,
-    budgetSeconds,
-    gpuDescription: gpus.length > 0 ? `One ${def.budget.gpu.model} GPU` : 'No GPU in this run (a CPU-only test configuration)',
-  });
-  cell.protectedBefore = await buildWorkspace({
-    dir: paths.workspace,
-    prompt: cell.prompt,
-    deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
-    defaultLimit: benchmark.agentDefaultLimit,
-    taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
-    // v1: the fixed chat templates of the families, from the evaluation data cache.
-    templatesDir: bundleDir ? join(bundleDir, 'templates') : inspectOnHost ? join(evalEnvironment.dataDir, 'templates') : null,
-  });
-  cell.launch = launchFor(req, cell.prompt, paths.harness);
-  for (const f of cell.launch.files) {
-    mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
-    writeFileSync(join(paths.workspace, '.home', f.path), f.content);
+  // The services start while the workspace is built: squid's start is most of a cell's setup.
+  // Each is recorded as it comes up, so a failure anywhere still tears down what did start.
+  const starting = Promise.allSettled([
+    startLlmProxy({
+      harnessSocketPath: paths.harnessLlmSocket,
+      socketPath: join(paths.sockets, 'llm.sock'),
+      logPath: join(logs, 'llm-proxy.jsonl'),
+      keys,
+      upstreams: req.llmUpstreams,
+      cap: req.llmCap,
+    }).then((s) => {
+      cell.services.llm = s;
+    }),
+    startEvalService({
+      socketPath: join(paths.sockets, 'eval.sock'),
+      logPath: join(logs, 'evaluate-calls.jsonl'),
+      minIntervalMs: (req.evaluateMinIntervalSeconds ?? 30) * 1000,
+      maxLimit: benchmark.dataset.samples,
+      evaluate: (limit, drawSeed, signal) => scoreSnapshot(cell, ++evaluateCalls, limit, drawSeed, signal),
+    }).then((s) => {
+      cell.services.evalService = s;
+    }),
+    egressAllowed
+      ? startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny, {
+          ...(env.PTB_EGRESS_UPSTREAM_CA ? { upstreamCa: env.PTB_EGRESS_UPSTREAM_CA } : {}),
+        }).then((s) => {
+          cell.services.egress = s;
+        })
+      : null,
+  ]);
+  let workspaceFailure: unknown = null;
+  try {
+    const gpus = cell.gpus;
+    cell.prompt = taskPrompt({
+      definition: def,
+      baseModel,
+      benchmark,
+      budgetSeconds,
+      gpuDescription: gpus.length > 0 ? `One ${def.budget.gpu.model} GPU` : 'No GPU in this run (a CPU-only test configuration)',
+    });
+    cell.protectedBefore = await buildWorkspace({
+      dir: paths.workspace,
+      prompt: cell.prompt,
+      deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
+      defaultLimit: benchmark.agentDefaultLimit,
+      taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
+      // v1: the fixed chat templates of the families, from the evaluation data cache.
+      templatesDir: bundleDir ? join(bundleDir, 'templates') : inspectOnHost ? join(evalEnvironment.dataDir, 'templates') : null,
+    });
+    cell.launch = launchFor(req, cell.prompt, paths.harness);
+    for (const f of cell.launch.files) {
+      mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
+      writeFileSync(join(paths.workspace, '.home', f.path), f.content);
+    }
+  } catch (e) {
+    workspaceFailure = e;
   }
-
-  cell.services.llm = await startLlmProxy({
-    harnessSocketPath: paths.harnessLlmSocket,
-    socketPath: join(paths.sockets, 'llm.sock'),
-    logPath: join(logs, 'llm-proxy.jsonl'),
-    keys,
-    upstreams: req.llmUpstreams,
-    cap: req.llmCap,
-  });
-  cell.services.evalService = await startEvalService({
-    socketPath: join(paths.sockets, 'eval.sock'),
-    logPath: join(logs, 'evaluate-calls.jsonl'),
-    minIntervalMs: (req.evaluateMinIntervalSeconds ?? 30) * 1000,
-    maxLimit: benchmark.dataset.samples,
-    evaluate: (limit, drawSeed, signal) => scoreSnapshot(cell, ++evaluateCalls, limit, drawSeed, signal),
-  });
-  cell.services.egress = egressAllowed
-    ? await startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny, {
-        ...(env.PTB_EGRESS_UPSTREAM_CA ? { upstreamCa: env.PTB_EGRESS_UPSTREAM_CA } : {}),
-      })
-    : null;
+  const started = await starting;
+  if (workspaceFailure) throw workspaceFailure;
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
   mark('services-up');
   // The sockets are the sandbox's only ways out: its user (and nobody else) may connect.
   const sockets = [join(paths.sockets, 'llm.sock'), join(paths.sockets, 'eval.sock'), cell.services.egress?.socketPath];
