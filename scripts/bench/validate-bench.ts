@@ -9,7 +9,7 @@
  *   npm run bench:validate
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,11 +43,16 @@ function once(cwd: string, args: string[]): { wallMs: number; cpuMs: number; sta
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-function measure(label: string, goalMs: number, cwd: string, args: string[]): void {
+/** `before` runs ahead of each run, untimed (to change a file, say). */
+function measure(label: string, goalMs: number, cwd: string, args: string[], before: () => void = () => {}): void {
+  before();
   const first = once(cwd, args); // may fill the caches in node_modules/.cache/ptb; not counted
   if (first.status !== 0 && args[0] === 'validate')
     throw new Error(`ptb ${args.join(' ')} failed in ${cwd} (exit ${first.status}); run it there to see why`);
-  const runs = Array.from({ length: REPEATS }, () => once(cwd, args));
+  const runs = Array.from({ length: REPEATS }, () => {
+    before();
+    return once(cwd, args);
+  });
   const wall = runs.map((r) => r.wallMs);
   const cpu = median(runs.map((r) => r.cpuMs));
   const verdict = median(wall) < goalMs ? 'meets' : Math.min(...wall) < goalMs ? 'meets at best' : 'misses';
@@ -62,6 +67,18 @@ console.log(`${REPEATS} runs each after one warm-up; cpu is user + system time o
 measure('ptb --help', 150, repoRoot, ['--help']);
 measure('ptb validate --no-cache (the repository)', 150, repoRoot, ['validate', '--no-cache']);
 measure('ptb validate (the repository, unchanged)', 150, repoRoot, ['validate']);
+// A change to a file since the last check (in a copy of the repository's submissions): the key
+// is made, everything is checked, the answer is kept.
+const copy = mkdtempSync(join(tmpdir(), 'ptb-bench-repo-'));
+try {
+  writeFileSync(join(copy, 'package.json'), '{"private":true}\n');
+  cpSync(join(repoRoot, 'submissions'), join(copy, 'submissions'), { recursive: true });
+  const first = readdirSync(join(copy, 'submissions')).sort()[0] as string;
+  const touch = () => appendFileSync(join(copy, 'submissions', first, 'README.md'), '\n');
+  measure('ptb validate (the repository, one file changed)', 150, copy, ['validate'], touch);
+} finally {
+  rmSync(copy, { recursive: true, force: true });
+}
 const def = loadDefinition('v1');
 for (const c of [
   { label: 'ptb validate, 1,000 manifests', count: 1000, runs: 0 },
@@ -72,6 +89,9 @@ for (const c of [
     generateSubmissions(dir, def, c.count, c.runs);
     measure(`${c.label} --no-cache`, 1000, dir, ['validate', '--no-cache']);
     measure(`${c.label}, unchanged`, 1000, dir, ['validate']);
+    const touch = () =>
+      appendFileSync(join(dir, 'submissions', readdirSync(join(dir, 'submissions'))[0] as string, 'README.md'), '\n');
+    measure(`${c.label}, one file changed`, 1000, dir, ['validate'], touch);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

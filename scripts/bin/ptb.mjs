@@ -3,9 +3,7 @@
 // installed by `npm ci` as the `node` dev dependency). Under Node 24 it runs in this process;
 // under an older Node (say a system Node 20 on PATH) it hands over to the project's Node 24.
 // Plain JavaScript that any Node since 14 parses, so the hand-over itself never fails.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +21,9 @@ if (major === 24) {
   await serveSingleFileDeps(cache);
   await import(entry);
 } else {
+  // Only here: child_process and the module resolver are not worth loading for a start under Node 24.
+  const { spawn } = await import('node:child_process');
+  const { createRequire } = await import('node:module');
   let projectNode;
   try {
     projectNode = join(dirname(createRequire(import.meta.url).resolve('node/package.json')), 'bin', 'node');

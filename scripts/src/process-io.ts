@@ -1,5 +1,8 @@
-import { createInterface } from 'node:readline';
 import type { Io } from './cli-kit.ts';
+
+// Loaded on the first question only: most commands never ask, and readline with the terminal
+// streams it pulls in is a measurable part of a start-up.
+type Readline = typeof import('node:readline');
 
 /**
  * The process's own streams. Questions go to stderr, so `ptb new --dry-run > file` still asks.
@@ -7,14 +10,17 @@ import type { Io } from './cli-kit.ts';
  * instead of being dropped between two questions.
  */
 export function processIo(): Io {
-  const isTTY = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  let reader: ReturnType<typeof createInterface> | undefined;
+  // Asked for only by commands that may ask: touching process.stdin sets up its stream.
+  let tty: boolean | undefined;
+  const isTTY = () => (tty ??= Boolean(process.stdin.isTTY && process.stderr.isTTY));
+  let reader: ReturnType<Readline['createInterface']> | undefined;
   const lines: string[] = [];
   const waiting: ((line: string | undefined) => void)[] = [];
   let ended = false;
   const open = () => {
     if (reader) return reader;
-    reader = createInterface({ input: process.stdin, output: process.stderr, terminal: isTTY });
+    const { createInterface } = process.getBuiltinModule('node:readline') as Readline;
+    reader = createInterface({ input: process.stdin, output: process.stderr, terminal: isTTY() });
     reader.on('line', (line) => {
       const next = waiting.shift();
       if (next) next(line);
@@ -35,14 +41,16 @@ export function processIo(): Io {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
     cwd: process.cwd(),
-    isTTY,
+    get isTTY() {
+      return isTTY();
+    },
     ask: (question) => {
       const r = open();
       r.setPrompt(question);
       r.prompt();
       const typedAhead = lines.shift();
       if (typedAhead !== undefined) {
-        if (!isTTY) process.stderr.write(`${typedAhead}\n`);
+        if (!isTTY()) process.stderr.write(`${typedAhead}\n`);
         return Promise.resolve(typedAhead);
       }
       if (ended) return Promise.resolve(undefined);

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,9 @@ export interface RecordedRun {
 }
 
 const FORMAT_VERSION = 1;
+// Loaded when a key is made: `--no-cache` and named paths never need the crypto module.
+const createHash = (algorithm: string): Hash =>
+  (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoOfCode = join(here, '..', '..');
 /** The code whose behaviour the answer depends on. */
