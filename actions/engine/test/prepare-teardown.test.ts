@@ -3,26 +3,13 @@
  * workspace is built. A failure on either side must still stop everything that did start:
  * nothing of the cell may outlive it.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { processesMentioning } from './adversarial/support.ts';
 import { cleanupTempDirs, runScriptCell } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
-
-function processesMentioning(path: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(path)) out.push(`${name}: ${cmd.slice(0, 200)}`);
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 describe('a cell that fails while its services start', () => {
   test('the workspace cannot be built: the error says why, and squid and the proxies are gone', async () => {

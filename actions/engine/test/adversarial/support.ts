@@ -21,7 +21,7 @@ export const T = 240_000;
 export const SMALL_DISK = 64 * 2 ** 20;
 
 /** Host processes whose command line mentions a path (the cell's scratch folder). */
-function processesMentioning(path: string): string[] {
+export function processesMentioning(path: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
