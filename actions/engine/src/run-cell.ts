@@ -86,6 +86,9 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     cancelled();
     agent = await runAgent(cell);
     cancelled();
+    // A service of the harness failed under the agent (it was stopped): not the agent's failure.
+    await cell.egressReady;
+    if (cell.harnessFault) throw new Error(cell.harnessFault);
 
     phase = 'collect';
     // The agent is gone: nothing may reach the services it used. squid's shutdown runs beside the rest.

@@ -77,7 +77,7 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
         cgroup: cell.cgroup,
         maxOutputBytes: Math.max(0, TRACE_CAP_BYTES - traceBytes),
         onLine,
-        ...(cell.req.signal ? { signal: cell.req.signal } : {}),
+        signal: cell.signal,
         onFirstOutput: (at) => {
           firstOutputAt ??= at;
           cell.mark('agent-first-output');
@@ -89,7 +89,7 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
         atMs: r.endedAtMs,
         text: r.timedOut ? 'the time limit stopped the sandbox' : `the agent exited with code ${r.exitCode}`,
       });
-      if (cell.req.signal?.aborted) break;
+      if (cell.signal.aborted) break;
       const next = repromptArgv(launch, {
         asked: cell.req.manifest.agent.reprompt,
         timedOut: r.timedOut,

@@ -71,6 +71,12 @@ export interface Cell {
   harnessFindings: IntegrityFinding[];
   /** Stops the watchdogs of the run. */
   stopWatchdogs: () => void;
+  /** Ends the agent's sandbox: the runner's cancellation, or a service of the harness that failed under it. */
+  signal: AbortSignal;
+  /** Why the harness stopped the agent (a service that failed), or null: the run is then the harness's error. */
+  harnessFault: string | null;
+  /** Settles once squid listens or has failed (never rejects); null without egress. */
+  egressReady: Promise<void> | null;
   runtime: (image: string | null, name: string) => RuntimeContext;
   /** The agent's sandbox for a command line. */
   agentSpec: (argv: string[]) => SandboxSpec;

@@ -18,7 +18,7 @@ import { AdapterError, type AgentLaunch, agentLaunch, baselineLaunch, scriptLaun
 import { agentToolchain, scaffoldProblem } from '../agents/install.ts';
 import { CappedLog } from '../capped-log.ts';
 import { keysFromEnv, PLACEHOLDER_KEY, startLlmProxy } from '../egress/llm-proxy.ts';
-import { startEgress } from '../egress/squid.ts';
+import { launchEgress } from '../egress/squid.ts';
 import { startEvalService } from '../eval-service.ts';
 import { fileSha256, sha256 } from '../hash.ts';
 import { BUNDLES_DIR, defaultModelCache, modelDirIn } from '../paths.ts';
@@ -219,6 +219,12 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   const redact = makeRedactor([...Object.values(keys).filter((k): k is string => Boolean(k)), ...secretsInEnv(env)]);
   const harnessFindings: IntegrityFinding[] = [];
   let evaluateCalls = 0;
+  // The agent's sandbox ends when the runner cancels, or when a service fails under it.
+  const abort = new AbortController();
+  if (req.signal) {
+    if (req.signal.aborted) abort.abort();
+    else req.signal.addEventListener('abort', () => abort.abort(), { once: true });
+  }
   const cell: Cell = {
     req,
     def,
@@ -261,6 +267,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     evaluatorLog: new CappedLog(join(logs, 'evaluator.log'), EVALUATOR_LOG_CAP_BYTES),
     harnessFindings,
     stopWatchdogs: () => {},
+    signal: abort.signal,
+    harnessFault: null,
+    egressReady: null,
     runtime: (image, name) => ({
       kind: req.runtime,
       image: image ?? '',
@@ -326,11 +335,20 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     }).then((s) => {
       cell.services.evalService = s;
     }),
+    // squid is not waited for: its socket holds connections until it listens. If it never
+    // does, the agent is stopped and the run is the harness's error.
     egressAllowed
-      ? startEgress(join(scratch, 'egress'), def.network.allow, def.network.deny, {
+      ? launchEgress(join(scratch, 'egress'), def.network.allow, def.network.deny, {
           ...(env.PTB_EGRESS_UPSTREAM_CA ? { upstreamCa: env.PTB_EGRESS_UPSTREAM_CA } : {}),
-        }).then((s) => {
-          cell.services.egress = s;
+        }).then(({ egress, ready }) => {
+          cell.services.egress = egress;
+          cell.egressReady = ready.then(
+            () => undefined,
+            (e: unknown) => {
+              cell.harnessFault = `the egress proxy did not start: ${e instanceof Error ? e.message : String(e)}`;
+              abort.abort();
+            },
+          );
         })
       : null,
   ]);

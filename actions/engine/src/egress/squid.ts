@@ -62,9 +62,9 @@ export function proxyUser(): { uid: number; gid: number } | null {
 
 async function waitForPort(port: number, deadlineMs: number, squid: ChildProcess, cacheLog: string): Promise<void> {
   for (;;) {
-    if (squid.exitCode !== null)
+    if (squid.exitCode !== null || squid.signalCode !== null)
       throw new Error(
-        `squid exited (${squid.exitCode}) before listening: ${existsSync(cacheLog) ? readFileSync(cacheLog, 'utf8').slice(-2000) : ''}`,
+        `squid exited (${squid.exitCode ?? squid.signalCode}) before listening: ${existsSync(cacheLog) ? readFileSync(cacheLog, 'utf8').slice(-2000) : ''}`,
       );
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
@@ -83,10 +83,18 @@ async function waitForPort(port: number, deadlineMs: number, squid: ChildProcess
 const CERTGEN = ['/usr/lib/squid/security_file_certgen', '/usr/libexec/squid/security_file_certgen'];
 const SYSTEM_CAS = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
 
-/** Whether this squid can intercept TLS (Debian: the squid-openssl package). */
+const canBump = new Map<string, boolean>();
+
+/** Whether this squid can intercept TLS (Debian: the squid-openssl package); asked once per PATH. */
 export function squidCanBump(): boolean {
-  const r = spawnSync('squid', ['-v'], { encoding: 'utf8' });
-  return r.status === 0 && /--with-openssl/.test(r.stdout) && CERTGEN.some((p) => existsSync(p));
+  const path = process.env.PATH ?? '';
+  let known = canBump.get(path);
+  if (known === undefined) {
+    const r = spawnSync('squid', ['-v'], { encoding: 'utf8' });
+    known = r.status === 0 && /--with-openssl/.test(r.stdout) && CERTGEN.some((p) => existsSync(p));
+    canBump.set(path, known);
+  }
+  return known;
 }
 
 /** A one-day self-signed certificate and EC key made with the openssl command line. */
@@ -186,11 +194,14 @@ export function installErrorPages(dir: string): string | null {
 export async function checkHelper(
   helper: { script: string; policy: string },
   user: { uid: number; gid: number } | null,
+  signal?: AbortSignal,
 ): Promise<void> {
   const child = spawn(process.execPath, [helper.script, helper.policy], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    // Stopping the run while the check still runs ends it too.
+    ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}),
   });
   let out = '';
   const add = (d: Buffer) => {
@@ -217,6 +228,7 @@ export async function checkHelper(
 /**
  * Starts a squid for one run (allow/deny from the definition) and a unix socket in front of
  * it; the sandbox reaches the socket through its socat bridge, so squid is its only route out.
+ * Resolves once squid listens and its decision helper answers.
  */
 export async function startEgress(
   dir: string,
@@ -224,6 +236,28 @@ export async function startEgress(
   deny: readonly EgressDenyRule[],
   options: EgressOptions = {},
 ): Promise<Egress> {
+  const launched = await launchEgress(dir, allow, deny, options);
+  try {
+    await launched.ready;
+  } catch (e) {
+    await launched.egress.stop();
+    throw e;
+  }
+  return launched.egress;
+}
+
+/**
+ * The same, without waiting for squid: the socket exists at once and holds each connection
+ * until squid listens (squid's start is most of a cell's setup, and the agent's first request
+ * comes later). `ready` rejects when squid or its helper does not come up; the caller must
+ * then end the run as the harness's failure (connections are refused meanwhile, never let past).
+ */
+export async function launchEgress(
+  dir: string,
+  allow: readonly string[],
+  deny: readonly EgressDenyRule[],
+  options: EgressOptions = {},
+): Promise<{ egress: Egress; ready: Promise<void> }> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'squid.conf');
@@ -271,7 +305,8 @@ export async function startEgress(
       chownSync(bump.caKey, user.uid, user.gid);
     }
   }
-  const helperWorks = checkHelper(helper, user);
+  const helperCheck = new AbortController();
+  const helperWorks = checkHelper(helper, user, helperCheck.signal);
   helperWorks.catch(() => {}); // awaited below; a failure while squid is still starting must not go unhandled
   // A service name of its own: squid names its shared-memory segments after it, so two runs
   // (or two users) never collide, and this run's segments can be removed after it.
@@ -292,20 +327,33 @@ export async function startEgress(
   const spawnError = new Promise<never>((_, reject) =>
     squid.once('error', (e) => reject(new Error(`cannot start squid: ${e.message}`))),
   );
-  try {
-    await Promise.all([
-      Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]),
-      helperWorks,
-    ]);
-  } catch (e) {
-    squid.kill('SIGKILL');
-    removeSegments();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}${stderr ? `\n${stderr}` : ''}`);
-  }
+  const ready = Promise.all([
+    Promise.race([waitForPort(port, Date.now() + 15_000, squid, join(dir, 'cache.log')), spawnError]),
+    helperWorks,
+  ]).then(
+    () => undefined,
+    (e: unknown) => {
+      squid.kill('SIGKILL');
+      removeSegments();
+      throw new Error(`${e instanceof Error ? e.message : String(e)}${stderr ? `\n${stderr}` : ''}`);
+    },
+  );
+  ready.catch(() => {}); // the caller awaits it; a connection before then must not make it unhandled
   const socketPath = join(dir, 'proxy.sock');
   // Open bridge connections, so that stopping never waits on a tunnel a dead sandbox left half-open.
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
+    open.add(client);
+    client.on('error', () => client.destroy());
+    client.on('close', () => open.delete(client));
+    // Held until squid listens; if it never does, nothing passes.
+    ready.then(
+      () => bridge(client),
+      () => client.destroy(),
+    );
+  });
+  const bridge = (client: Socket) => {
+    if (client.destroyed) return;
     const upstream = connect(port, '127.0.0.1');
     client.pipe(upstream).pipe(client);
     const end = () => {
@@ -320,21 +368,22 @@ export async function startEgress(
     upstream.on('error', end);
     client.on('close', end);
     upstream.on('close', end);
-  });
+  };
   // The sandbox cannot exhaust the harness's descriptors through this socket.
   server.maxConnections = 512;
   server.on('error', () => {});
   await new Promise<void>((r) => server.listen(socketPath, r));
-  return {
+  const egress: Egress = {
     socketPath,
     tls,
     accessLogPath,
     port,
     stop: async () => {
+      helperCheck.abort();
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const socket of open) socket.destroy();
       await closed;
-      if (squid.exitCode === null) {
+      if (squid.exitCode === null && squid.signalCode === null) {
         const exited = new Promise<void>((r) => squid.once('exit', () => r()));
         // Log lines are written unbuffered as each request ends, and the sandbox is gone by now:
         // squid's own shutdown (about 1 s of timers) is not worth waiting for.
@@ -346,4 +395,5 @@ export async function startEgress(
       removeSegments();
     },
   };
+  return { egress, ready };
 }
