@@ -18,12 +18,12 @@ afterAll(async () => {
 const job = (over: Partial<SlurmJob>): SlurmJob => ({
   name: 'ptb-test',
   command: ['true'],
-  workdir: '/work',
+  workdir: '/srv/ptb',
   timeLimitMinutes: 5,
   gpus: 0,
   cpus: 1,
   memoryGB: 1,
-  logFile: '/work/ptb-slurm-%j.log',
+  logFile: '/srv/ptb/ptb-slurm-%j.log',
   ...over,
 });
 
