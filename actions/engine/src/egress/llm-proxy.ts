@@ -248,6 +248,51 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     outcomes.push(o);
     if (outcomes.length > 1000) outcomes.shift();
   };
+  /**
+   * Books one finished exchange (an HTTP answer or a WebSocket response): the tokens the
+   * provider reported, or else an estimate from the bytes when `estimateFrom` allows one, settle
+   * its reservation; its outcome is recorded and the exchange logged.
+   */
+  const book = (x: {
+    caller: Caller;
+    b: Budget;
+    reservation: TokenCount;
+    reported: TokenCount | null;
+    estimateFrom: { requestBytes: number; responseBytes: number } | null;
+    entry: object;
+    provider: LlmProvider;
+    status: number;
+    kind: LlmOutcome['kind'];
+    detail: string | null;
+    providerFailure: string | null;
+    started: number;
+  }) => {
+    const estimated = !x.reported && x.estimateFrom !== null;
+    const actual =
+      x.reported ??
+      (x.estimateFrom
+        ? { input: estimateTokens(x.estimateFrom.requestBytes), output: estimateTokens(x.estimateFrom.responseBytes) }
+        : { input: 0, output: 0 });
+    if (estimated) counters.estimated++;
+    x.b.settle(x.reservation, actual);
+    record(x.caller, {
+      atMs: Date.now(),
+      provider: x.provider,
+      status: x.status,
+      kind: x.kind,
+      ...(x.detail ? { detail: x.detail } : {}),
+    });
+    log.write({
+      caller: x.caller,
+      ...x.entry,
+      status: x.status,
+      inputTokens: actual.input,
+      outputTokens: actual.output,
+      ...(estimated ? { estimated: true } : {}),
+      ...(x.providerFailure ? { providerError: x.providerFailure } : {}),
+      ms: Date.now() - x.started,
+    });
+  };
   const refuse = (res: ServerResponse, caller: Caller, path: string, status: number, message: string, entry: object) => {
     counters.refused++;
     log.write({ caller, ...entry, status, refused: message });
@@ -315,29 +360,23 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
       if (settled) return;
       settled = true;
       const hungUp = agentGone || stopping;
-      const reported = meter?.usage ?? null;
       const ok = status >= 200 && status < 300;
-      const estimated = !reported && ok && meter !== null;
-      const actual =
-        reported ??
-        (estimated ? { input: estimateTokens(body.length), output: estimateTokens(meter?.bytes ?? 0) } : { input: 0, output: 0 });
-      if (estimated) counters.estimated++;
-      b.settle(reservation, actual);
       const providerFailure = hungUp
         ? null
         : (failure ?? (isProviderStatus(status) ? `HTTP ${status}` : (meter?.streamError ?? null)));
-      const kind = providerFailure ? 'provider-error' : ok && !hungUp ? 'ok' : 'client-error';
-      const detail = providerFailure ?? (hungUp ? 'the agent closed the connection before the answer ended' : null);
-      record(caller, { atMs: Date.now(), provider, status, kind, ...(detail ? { detail } : {}) });
-      log.write({
+      book({
         caller,
-        ...entry,
+        b,
+        reservation,
+        reported: meter?.usage ?? null,
+        estimateFrom: ok && meter ? { requestBytes: body.length, responseBytes: meter.bytes } : null,
+        entry,
+        provider,
         status,
-        inputTokens: actual.input,
-        outputTokens: actual.output,
-        ...(estimated ? { estimated: true } : {}),
-        ...(providerFailure ? { providerError: providerFailure } : {}),
-        ms: Date.now() - started,
+        kind: providerFailure ? 'provider-error' : ok && !hungUp ? 'ok' : 'client-error',
+        detail: providerFailure ?? (hungUp ? 'the agent closed the connection before the answer ended' : null),
+        providerFailure,
+        started,
       });
     };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -476,29 +515,20 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxy> {
     const settle = (failure: string | null, status: number) => {
       const p = pending.shift();
       if (!p) return;
-      const estimated = !p.meter.usage && !failure;
-      const actual =
-        p.meter.usage ??
-        (estimated ? { input: estimateTokens(p.bytes), output: estimateTokens(p.meter.bytes) } : { input: 0, output: 0 });
-      if (estimated) counters.estimated++;
-      b.settle(p.reservation, actual);
       const providerFailure = failure ?? p.meter.streamError;
-      record(caller, {
-        atMs: Date.now(),
+      book({
+        caller,
+        b,
+        reservation: p.reservation,
+        reported: p.meter.usage,
+        estimateFrom: failure ? null : { requestBytes: p.bytes, responseBytes: p.meter.bytes },
+        entry,
         provider,
         status,
         kind: providerFailure ? 'provider-error' : status < 400 ? 'ok' : 'client-error',
-        ...(providerFailure ? { detail: providerFailure } : {}),
-      });
-      log.write({
-        caller,
-        ...entry,
-        status,
-        inputTokens: actual.input,
-        outputTokens: actual.output,
-        ...(estimated ? { estimated: true } : {}),
-        ...(providerFailure ? { providerError: providerFailure } : {}),
-        ms: Date.now() - p.started,
+        detail: providerFailure,
+        providerFailure,
+        started: p.started,
       });
     };
     // Messages are handled one after the other: a response.create may wait for the budget, and order must hold.
