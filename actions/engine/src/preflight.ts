@@ -1,9 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decideEgress } from './egress/decide.ts';
 import type { EgressDenyRule } from './egress/policy.ts';
-import { type SandboxUser, unreadableBy } from './sandbox/identity.ts';
+import { onPath, runCommand } from './host-command.ts';
+import { type SandboxUser, sandboxAccessProblems } from './sandbox/identity.ts';
 import type { RuntimeKind } from './types.ts';
 
 /** The machine cannot run this cell (not the submission's fault): no result is written. */
@@ -15,8 +16,7 @@ export class PreflightError extends Error {
   }
 }
 
-export const hasCommand = (cmd: string): boolean =>
-  spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+export const hasCommand = (cmd: string): boolean => onPath(cmd);
 
 /** GPU device nodes to bind for GPU `index`: its own node plus the shared control nodes; empty without a GPU. */
 export function gpuDevices(index: number, dev = '/dev'): string[] {
@@ -103,8 +103,12 @@ export interface PreflightReport {
   freeDiskBytes: number;
 }
 
-/** Checks the machine before anything starts: runtime and tools, base model in the cache, disk, GPU idle, images present. */
-export function preflight(input: PreflightInput): PreflightReport {
+/**
+ * Checks the machine before anything starts: runtime and tools, base model in the cache, disk,
+ * GPU idle, images present. The slow questions (nvidia-smi, docker) do not block the harness:
+ * the cell's setup goes on meanwhile, and nothing is started for the agent before this answers.
+ */
+export async function preflight(input: PreflightInput): Promise<PreflightReport> {
   const problems: string[] = [];
   const tools = [input.runtime, ...input.needs];
   for (const t of new Set(tools)) if (!hasCommand(t)) problems.push(`\`${t}\` is not installed or not on PATH`);
@@ -124,13 +128,20 @@ export function preflight(input: PreflightInput): PreflightReport {
     problems.push(`cannot read free disk space of ${input.scratchDir}: ${e instanceof Error ? e.message : String(e)}`);
   }
   let gpu: PreflightReport['gpu'] = null;
+  const images = input.images.map(async (image) => {
+    const present =
+      input.runtime === 'docker' ? (await runCommand('docker', ['image', 'inspect', image])).status === 0 : existsSync(image);
+    if (!present) problems.push(`image not present on this machine: ${image}`);
+  });
   if (hasCommand('nvidia-smi')) {
-    try {
-      const line = execFileSync(
-        'nvidia-smi',
-        ['-i', String(input.gpuIndex), '--query-gpu=name,memory.used,utilization.gpu', '--format=csv,noheader,nounits'],
-        { encoding: 'utf8', timeout: 15_000 },
-      ).trim();
+    const smi = await runCommand(
+      'nvidia-smi',
+      ['-i', String(input.gpuIndex), '--query-gpu=name,memory.used,utilization.gpu', '--format=csv,noheader,nounits'],
+      { timeoutMs: 15_000 },
+    );
+    if (smi.status !== 0) problems.push(`nvidia-smi failed: ${(smi.stderr || smi.error || `exit ${smi.status}`).trim()}`);
+    else {
+      const line = smi.stdout.trim();
       const [name = '', used = '0', util = '0'] = line.split(',').map((s) => s.trim());
       gpu = { name, memoryUsedMiB: Number(used), utilization: Number(util) };
       // "NVIDIA H100 80GB" -> "h100": the family must appear in the name nvidia-smi reports.
@@ -145,18 +156,10 @@ export function preflight(input: PreflightInput): PreflightReport {
         problems.push(`GPU ${input.gpuIndex} is a ${name}; the definition needs ${models.join(' or ')}`);
       if (gpu.memoryUsedMiB > 1024 || gpu.utilization > 5)
         problems.push(`GPU ${input.gpuIndex} is busy (${gpu.memoryUsedMiB} MiB used, ${gpu.utilization}% utilisation)`);
-    } catch (e) {
-      problems.push(`nvidia-smi failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   } else if (input.requireGpu)
     problems.push('no GPU: nvidia-smi is not available (set PTB_REQUIRE_GPU=0 for CPU-only test runs)');
-  for (const image of input.images) {
-    const inspect =
-      input.runtime === 'docker'
-        ? spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' })
-        : { status: existsSync(image) ? 0 : 1 };
-    if (inspect.status !== 0) problems.push(`image not present on this machine: ${image}`);
-  }
+  await Promise.all(images);
   if (input.readOnlyCache) {
     const { dir, instructIds, deny } = input.readOnlyCache;
     if (!existsSync(dir)) problems.push(`read-only cache ${dir} does not exist`);
@@ -186,38 +189,35 @@ export function gpuComputePids(index: number): number[] {
 /**
  * What the sandbox itself needs before any agent starts: `setpriv` to drop to the sandbox
  * user, user namespaces for that user (bwrap), and every folder bound into the sandbox
- * readable by it. Each problem says how to fix it.
+ * readable by it. Each problem says how to fix it. The checks run at once, and beside the
+ * rest of the cell's setup: none of them blocks the harness.
  */
-export function sandboxProblems(input: {
+export async function sandboxProblems(input: {
   user: SandboxUser | null;
   runtime: RuntimeKind;
   /** Folders whose every file the sandbox reads (the base model, the evaluator, its data). */
   readable: string[];
   /** Large folders checked at their top only (toolchains, the evaluation environment, caches). */
   reachable?: string[];
-}): string[] {
+}): Promise<string[]> {
   const problems: string[] = [];
   if (process.getuid?.() === 0 && !input.user) problems.push('the sandbox would run as host root: set PTB_SANDBOX_UID');
-  if (!hasCommand('setpriv')) problems.push('`setpriv` (util-linux) is not installed: it drops the sandbox to its user');
-  if (input.runtime === 'bwrap' && hasCommand('bwrap') && hasCommand('setpriv')) {
-    const user = input.user ? [`--reuid=${input.user.uid}`, `--regid=${input.user.gid}`, '--clear-groups'] : [];
-    const probe = spawnSync(
-      'setpriv',
-      [...user, '--no-new-privs', '--', 'bwrap', '--unshare-all', '--unshare-user', '--ro-bind', '/', '/', 'true'],
-      { encoding: 'utf8', timeout: 15_000 },
+  const setpriv = hasCommand('setpriv');
+  if (!setpriv) problems.push('`setpriv` (util-linux) is not installed: it drops the sandbox to its user');
+  const found = await sandboxAccessProblems(input.user, {
+    probeUserNamespace: input.runtime === 'bwrap' && hasCommand('bwrap') && setpriv,
+    folders: [
+      ...input.readable.map((dir) => ({ dir, deep: true })),
+      ...(input.reachable ?? []).map((dir) => ({ dir, deep: false })),
+    ],
+    setpriv,
+  });
+  const uid = input.user?.uid ?? process.getuid?.();
+  for (const p of found)
+    problems.push(
+      p.kind === 'userns'
+        ? `bwrap cannot make a user namespace as uid ${uid}: ${p.message} (enable unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu an AppArmor profile for bwrap)`
+        : `the sandbox user (uid ${uid}) cannot read ${p.blocked}${p.blocked === p.dir ? '' : ` (under ${p.dir})`}: make it, what is under it and every folder above it readable by others (chmod -R o+rX, and o+x on the parents)`,
     );
-    if (probe.status !== 0)
-      problems.push(
-        `bwrap cannot make a user namespace as uid ${input.user?.uid ?? process.getuid?.()}: ${probe.stderr.trim() || `exit ${probe.status}`} (enable unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu an AppArmor profile for bwrap)`,
-      );
-  }
-  const checks = [...input.readable.map((d) => [d, true] as const), ...(input.reachable ?? []).map((d) => [d, false] as const)];
-  for (const [dir, deep] of checks) {
-    const blocked = unreadableBy(input.user, dir, deep);
-    if (blocked)
-      problems.push(
-        `the sandbox user (uid ${input.user?.uid ?? process.getuid?.()}) cannot read ${blocked}${blocked === dir ? '' : ` (under ${dir})`}: make it, what is under it and every folder above it readable by others (chmod -R o+rX, and o+x on the parents)`,
-      );
-  }
   return problems;
 }

@@ -44,8 +44,8 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-test('this squid can intercept TLS (CI installs squid-openssl)', () => {
-  expect(squidCanBump()).toBe(true);
+test('this squid can intercept TLS (CI installs squid-openssl)', async () => {
+  expect(await squidCanBump()).toBe(true);
 });
 
 test('the bumping squid config peeks, then bumps, trusts only the given upstream CA, and gives the helper the server name', () => {

@@ -4,11 +4,12 @@
  * must still stop everything that did start, and a service that fails under the agent makes
  * the run the harness's error.
  */
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { processesMentioning } from './adversarial/support.ts';
-import { cleanupTempDirs, runScriptCell, tempDir } from './helpers.ts';
+import { PreflightError } from '../src/preflight.ts';
+import { AS_ROOT, processesMentioning } from './adversarial/support.ts';
+import { cleanupTempDirs, MODEL_CACHE, runScriptCell, tempDir } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -32,6 +33,55 @@ describe('a cell that fails while its services start', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(readdirSync('/dev/shm').filter((n) => !shmBefore.has(n) && n.startsWith('ptb'))).toEqual([]);
+  });
+});
+
+/** A copy of the CI base model in a cache of its own; `secret` adds a weights file only its owner may read. */
+function modelCache(secret: boolean): string {
+  const cache = tempDir('cache');
+  const model = join(cache, 'ptb-ci', 'adder-base');
+  mkdirSync(model, { recursive: true });
+  for (const f of ['config.json', 'tokenizer.json', 'model.json'])
+    writeFileSync(join(model, f), readFileSync(join(MODEL_CACHE, 'ptb-ci', 'adder-base', f)));
+  if (secret) writeFileSync(join(model, 'model.safetensors'), 'weights', { mode: 0o600 });
+  for (const d of [cache, join(cache, 'ptb-ci'), model]) chmodSync(d, 0o755);
+  return cache;
+}
+
+const mountsUnder = (dir: string) =>
+  readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[1]?.startsWith(dir));
+
+describe('the preflight checks run beside the setup, and still decide', () => {
+  test.runIf(AS_ROOT)(
+    'the sandbox user cannot read the base model (found while the services start): a preflight error, and squid, the proxies and the workspace filesystem are gone',
+    async () => {
+      let scratch = '';
+      const run = runScriptCell('echo never', {
+        modelCacheDir: modelCache(true),
+        onScratch: (dir) => {
+          scratch = dir;
+        },
+      });
+      await expect(run).rejects.toBeInstanceOf(PreflightError);
+      await expect(run).rejects.toThrow(/cannot read .*model\.safetensors/);
+      // The workspace was made while the check ran; it is unmounted and removed with the rest.
+      expect(scratch).not.toBe('');
+      for (let i = 0; i < 20; i++) {
+        expect(processesMentioning(scratch)).toEqual([]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(mountsUnder(scratch)).toEqual([]);
+    },
+  );
+
+  test('a problem of the request and one of the machine at once: the machine is reported (the runner is at fault, the cell is retried)', async () => {
+    const empty = tempDir('empty-cache');
+    // docker without pinned images is the submission's input problem; the missing base model is the machine's.
+    const run = runScriptCell('echo never', { modelCacheDir: empty, runtime: 'docker' });
+    await expect(run).rejects.toBeInstanceOf(PreflightError);
+    await expect(run).rejects.toThrow(/base model not in the cache/);
   });
 });
 

@@ -219,10 +219,10 @@ describe('preflight', () => {
     expect(gpuDevices(7, dev)).toEqual([]);
   });
 
-  test('lists every problem at once: missing tool, missing base model, too little disk', () => {
-    const err = (() => {
+  test('lists every problem at once: missing tool, missing base model, too little disk', async () => {
+    const err = await (async () => {
       try {
-        preflight({
+        await preflight({
           runtime: 'bwrap',
           baseModelDir: join(tempDir('nomodel'), 'Qwen', 'Qwen3-4B-Base'),
           scratchDir: tempDir('scratch'),

@@ -146,7 +146,10 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   // A definition that allows no egress runs with no proxy at all: the sandbox has loopback only.
   const egressAllowed = def.network.allow.length > 0;
   const needs = [...(egressAllowed ? ['squid'] : []), ...(req.runtime === 'bwrap' ? ['socat', 'python3'] : [])];
-  preflight({
+  // The machine's and the sandbox's checks run beside the cell's setup (their slow parts are
+  // nvidia-smi, a user-namespace probe and readability walks); the agent starts only after
+  // both answered, and a problem found there ends the cell as a preflight error.
+  const machine = preflight({
     runtime: req.runtime,
     baseModelDir,
     scratchDir: env.PTB_SCRATCH_DIR ?? tmpdir(),
@@ -166,45 +169,49 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
         }
       : null,
   });
-  if (!req.agent) {
-    // The manifest's scaffold must be runnable here (right version installed, options it understands) before anything starts.
-    try {
-      agentLaunch(req.manifest, { prompt: '', promptPath: '', home: '' });
-    } catch (e) {
-      if (e instanceof AdapterError) throw new InputError(`${req.manifest.agent.scaffold}: ${e.message}`);
-      throw e;
+  machine.catch(() => {}); // awaited below, after the setup it overlaps
+  // A problem of the submission found here is reported after the machine's own, if any:
+  // those are the runner's fault, and the cell is retried elsewhere.
+  const { agentTools, sandboxChecks } = await machineFirst(machine, () => {
+    if (!req.agent) {
+      // The manifest's scaffold must be runnable here (right version installed, options it understands) before anything starts.
+      try {
+        agentLaunch(req.manifest, { prompt: '', promptPath: '', home: '' });
+      } catch (e) {
+        if (e instanceof AdapterError) throw new InputError(`${req.manifest.agent.scaffold}: ${e.message}`);
+        throw e;
+      }
+      const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, env);
+      if (problem?.fault === 'input') throw new InputError(problem.message);
+      if (problem) throw new PreflightError([problem.message]);
     }
-    const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, env);
-    if (problem?.fault === 'input') throw new InputError(problem.message);
-    if (problem) throw new PreflightError([problem.message]);
-  }
-  mark('preflight-machine');
-  // The evaluator resolves and its data are present offline, before any agent time is spent.
-  if (inspectOnHost) {
-    const problems = evaluatorPreflight(benchmark, baseModel.family, evalEnvironment);
-    if (problems.length > 0) throw new PreflightError(problems.map((p) => `evaluator of ${benchmark.id}: ${p}`));
-  }
-  if (req.runtime !== 'bwrap' && (!agentImage || !evalImage))
-    throw new InputError(
-      `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
-    );
-  const tools = toolchain(env);
-  // The scaffold CLIs and (under bwrap) a Node binary for them, read-only.
-  const agentTools = req.agent ? { mounts: [], path: [] } : agentToolchain(req.runtime, env);
-  const sandboxIssues = sandboxProblems({
-    user,
-    runtime: req.runtime,
-    readable: [baseModelDir, ...(evaluatorDir ? [evaluatorDir] : [])],
-    reachable: [
-      ...(inspectOnHost ? [evalEnvironment.dataDir] : []),
-      ...(readOnlyCache ? [readOnlyCache] : []),
-      ...tools.mounts.map((m) => m.host),
-      ...agentTools.mounts.map((m) => m.host),
-      ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), ...evalEnvironment.pythonPath] : []),
-    ],
+    // The evaluator resolves and its data are present offline, before any agent time is spent.
+    if (inspectOnHost) {
+      const problems = evaluatorPreflight(benchmark, baseModel.family, evalEnvironment);
+      if (problems.length > 0) throw new PreflightError(problems.map((p) => `evaluator of ${benchmark.id}: ${p}`));
+    }
+    if (req.runtime !== 'bwrap' && (!agentImage || !evalImage))
+      throw new InputError(
+        `runtime ${req.runtime} needs images pinned by digest: set PTB_AGENT_IMAGE and PTB_EVAL_IMAGE (or agent.image in the manifest)`,
+      );
+    const tools = toolchain(env);
+    // The scaffold CLIs and (under bwrap) a Node binary for them, read-only.
+    const agentTools = req.agent ? { mounts: [], path: [] } : agentToolchain(req.runtime, env);
+    const sandboxChecks = sandboxProblems({
+      user,
+      runtime: req.runtime,
+      readable: [baseModelDir, ...(evaluatorDir ? [evaluatorDir] : [])],
+      reachable: [
+        ...(inspectOnHost ? [evalEnvironment.dataDir] : []),
+        ...(readOnlyCache ? [readOnlyCache] : []),
+        ...tools.mounts.map((m) => m.host),
+        ...agentTools.mounts.map((m) => m.host),
+        ...(inspectOnHost ? [...evalEnvMounts(evalEnvironment.evalEnv).map((m) => m.host), ...evalEnvironment.pythonPath] : []),
+      ],
+    });
+    return { agentTools, sandboxChecks };
   });
-  if (sandboxIssues.length > 0) throw new PreflightError(sandboxIssues);
-  mark('preflight-sandbox');
+  sandboxChecks.catch(() => {}); // awaited below
 
   // Results and verdicts live outside anything the agent can reach; stale ones are removed first.
   const out = req.outDir;
@@ -286,36 +293,69 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   // From here on, something exists on disk or runs: the caller must be able to tear it down.
   onStarted(cell);
   const { paths } = cell;
-
-  try {
-    cell.scratchFs = makeScratchFs({
-      scratch,
-      capBytes: limits.diskBytes,
-      env,
-      allowUnenforced: accepted.has('disk'),
-    });
-  } catch (e) {
-    if (e instanceof DiskLimitError) throw new PreflightError([e.message]);
-    throw e;
-  }
-  if (cell.scratchFs.enforcement === 'none')
-    harnessFindings.push({
-      check: 'harness',
-      severity: 'warning',
-      summary: 'limits not enforced on this machine (accepted by the operator): disk',
-      evidence: ['PTB_UNENFORCED_LIMITS', ...(cell.scratchFs.problem ? [cell.scratchFs.problem] : [])],
-    });
-  mark('workspace-filesystem');
-  paths.workspace = join(cell.scratchFs.dir, 'workspace');
-  req.onScratch?.(scratch, paths.workspace);
-  for (const d of [paths.workspace, paths.harness]) mkdirSync(d, { recursive: true });
+  // The harness's folders are in the scratch folder, never on the agent's filesystem.
+  mkdirSync(paths.harness, { recursive: true });
   mkdirSync(paths.sockets, { mode: 0o711 });
   writeFileSync(join(scratch, 'seccomp.bpf'), seccompBytes(), { mode: 0o644 });
   const etc = identityFiles(paths.harness, user);
 
-  // The services start while the workspace is built: squid's start is most of a cell's setup.
-  // Each is recorded as it comes up, so a failure anywhere still tears down what did start.
-  const starting = Promise.allSettled([
+  const checked = allFinished([
+    machine.then(() => mark('preflight-machine')),
+    sandboxChecks.then((issues) => {
+      mark('preflight-sandbox');
+      if (issues.length > 0) throw new PreflightError(issues);
+    }),
+  ]);
+  // The size-capped filesystem, then the workspace on it.
+  const built = (async () => {
+    try {
+      cell.scratchFs = await makeScratchFs({
+        scratch,
+        capBytes: limits.diskBytes,
+        env,
+        allowUnenforced: accepted.has('disk'),
+      });
+    } catch (e) {
+      if (e instanceof DiskLimitError) throw new PreflightError([e.message]);
+      throw e;
+    }
+    if (cell.scratchFs.enforcement === 'none')
+      harnessFindings.push({
+        check: 'harness',
+        severity: 'warning',
+        summary: 'limits not enforced on this machine (accepted by the operator): disk',
+        evidence: ['PTB_UNENFORCED_LIMITS', ...(cell.scratchFs.problem ? [cell.scratchFs.problem] : [])],
+      });
+    mark('workspace-filesystem');
+    paths.workspace = join(cell.scratchFs.dir, 'workspace');
+    req.onScratch?.(scratch, paths.workspace);
+    mkdirSync(paths.workspace, { recursive: true });
+    const gpus = cell.gpus;
+    cell.prompt = taskPrompt({
+      definition: def,
+      baseModel,
+      benchmark,
+      budgetSeconds,
+      gpuDescription: gpus.length > 0 ? `One ${def.budget.gpu.model} GPU` : 'No GPU in this run (a CPU-only test configuration)',
+    });
+    cell.protectedBefore = await buildWorkspace({
+      dir: paths.workspace,
+      prompt: cell.prompt,
+      deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
+      defaultLimit: benchmark.agentDefaultLimit,
+      taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
+      // v1: the fixed chat templates of the families, from the evaluation data cache.
+      templatesDir: bundleDir ? join(bundleDir, 'templates') : inspectOnHost ? join(evalEnvironment.dataDir, 'templates') : null,
+    });
+    cell.launch = launchFor(req, cell.prompt, paths.harness);
+    for (const f of cell.launch.files) {
+      mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
+      writeFileSync(join(paths.workspace, '.home', f.path), f.content);
+    }
+  })();
+  // The services start at once too: squid's start is most of a cell's setup. Each is recorded
+  // as it comes up, so a failure anywhere still tears down what did start.
+  const services = allFinished([
     startLlmProxy({
       harnessSocketPath: paths.harnessLlmSocket,
       socketPath: join(paths.sockets, 'llm.sock'),
@@ -352,36 +392,10 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
         })
       : null,
   ]);
-  let workspaceFailure: unknown = null;
-  try {
-    const gpus = cell.gpus;
-    cell.prompt = taskPrompt({
-      definition: def,
-      baseModel,
-      benchmark,
-      budgetSeconds,
-      gpuDescription: gpus.length > 0 ? `One ${def.budget.gpu.model} GPU` : 'No GPU in this run (a CPU-only test configuration)',
-    });
-    cell.protectedBefore = await buildWorkspace({
-      dir: paths.workspace,
-      prompt: cell.prompt,
-      deadlineEpochSeconds: Math.ceil(Date.now() / 1000) + budgetSeconds,
-      defaultLimit: benchmark.agentDefaultLimit,
-      taskContextDir: bundleDir ? join(bundleDir, 'task') : null,
-      // v1: the fixed chat templates of the families, from the evaluation data cache.
-      templatesDir: bundleDir ? join(bundleDir, 'templates') : inspectOnHost ? join(evalEnvironment.dataDir, 'templates') : null,
-    });
-    cell.launch = launchFor(req, cell.prompt, paths.harness);
-    for (const f of cell.launch.files) {
-      mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
-      writeFileSync(join(paths.workspace, '.home', f.path), f.content);
-    }
-  } catch (e) {
-    workspaceFailure = e;
-  }
-  const started = await starting;
-  if (workspaceFailure) throw workspaceFailure;
-  for (const r of started) if (r.status === 'rejected') throw r.reason;
+  // Everything settles before anything is reported, so teardown finds each part finished. A
+  // preflight problem comes first: a missing tool also fails the service that needed it.
+  const [checks, workspace, up] = await Promise.allSettled([checked, built, services]);
+  for (const r of [checks, workspace, up]) if (r.status === 'rejected') throw r.reason;
   mark('services-up');
   // The sockets are the sandbox's only ways out: its user (and nobody else) may connect.
   const sockets = [join(paths.sockets, 'llm.sock'), join(paths.sockets, 'eval.sock'), cell.services.egress?.socketPath];
@@ -406,6 +420,21 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   cell.protectedBefore.set('timer.sh', await fileSha256(timer));
   cell.agentSpec = agentSandbox(cell, readOnlyCache, etc, agentTools);
   return cell;
+}
+
+/** Runs the checks of the request; when one fails, the machine's preflight is awaited first, and its failure wins. */
+async function machineFirst<T>(machine: Promise<unknown>, checks: () => T): Promise<T> {
+  try {
+    return checks();
+  } catch (e) {
+    await machine;
+    throw e;
+  }
+}
+
+/** Waits for every part, even after one failed (none may still be starting at teardown); then the first failure, if any. */
+async function allFinished(parts: readonly (Promise<unknown> | null)[]): Promise<void> {
+  for (const r of await Promise.allSettled(parts)) if (r.status === 'rejected') throw r.reason;
 }
 
 /** A socket only the sandbox user (and the harness) may connect to. */

@@ -5,6 +5,7 @@ import {
   chownSync,
   copyFileSync,
   existsSync,
+  lchownSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -15,6 +16,7 @@ import {
 } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { runCommand } from '../host-command.ts';
 import { ENGINE_DIR } from '../paths.ts';
 import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
 import { DENIED_PAGE, DENIED_PAGE_HTML, squidConfig } from './squid-config.ts';
@@ -83,22 +85,33 @@ async function waitForPort(port: number, deadlineMs: number, squid: ChildProcess
 const CERTGEN = ['/usr/lib/squid/security_file_certgen', '/usr/libexec/squid/security_file_certgen'];
 const SYSTEM_CAS = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
 
-const canBump = new Map<string, boolean>();
+const canBump = new Map<string, Promise<boolean>>();
 
 /** Whether this squid can intercept TLS (Debian: the squid-openssl package); asked once per PATH. */
-export function squidCanBump(): boolean {
+export function squidCanBump(): Promise<boolean> {
   const path = process.env.PATH ?? '';
   let known = canBump.get(path);
   if (known === undefined) {
-    const r = spawnSync('squid', ['-v'], { encoding: 'utf8' });
-    known = r.status === 0 && /--with-openssl/.test(r.stdout) && CERTGEN.some((p) => existsSync(p));
+    known = runCommand('squid', ['-v']).then(
+      (r) => r.status === 0 && /--with-openssl/.test(r.stdout) && CERTGEN.some((p) => existsSync(p)),
+    );
     canBump.set(path, known);
   }
   return known;
 }
 
-/** A one-day self-signed certificate and EC key made with the openssl command line. */
-export function selfSignedCertificate(opts: { certFile: string; keyFile: string; subject: string; extensions: string[] }): void {
+/** squid's certificate store (a folder of a few files the harness just made) handed to squid's user; links are changed, never followed. */
+function chownTree(dir: string, uid: number, gid: number): void {
+  lchownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) chownTree(path, uid, gid);
+    else lchownSync(path, uid, gid);
+  }
+}
+
+/** openssl's arguments for a one-day self-signed certificate and its EC key. */
+function certificateArgs(opts: { certFile: string; keyFile: string; subject: string; extensions: string[] }): string[] {
   const args = [
     'req',
     '-x509',
@@ -118,24 +131,37 @@ export function selfSignedCertificate(opts: { certFile: string; keyFile: string;
     opts.certFile,
   ];
   for (const e of opts.extensions) args.push('-addext', e);
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  return args;
+}
+
+/** A one-day self-signed certificate and EC key made with the openssl command line. */
+export function selfSignedCertificate(opts: { certFile: string; keyFile: string; subject: string; extensions: string[] }): void {
+  const r = spawnSync('openssl', certificateArgs(opts), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`openssl could not make a certificate for ${opts.subject}: ${r.stderr}`);
 }
 
-/** A CA for this run only (one day, never reused), and squid's store of the host certificates it mints. */
-function makeRunCa(dir: string): { caCert: string; caKey: string; certDb: string; certgen: string } {
+/**
+ * A CA for this run only (one day, never reused), and squid's store of the host certificates
+ * it mints. Made without blocking: the cell's workspace and sandbox checks go on meanwhile.
+ */
+async function makeRunCa(dir: string): Promise<{ caCert: string; caKey: string; certDb: string; certgen: string }> {
   const caCert = join(dir, 'egress-ca.pem');
   const caKey = join(dir, 'egress-ca.key');
   const certDb = join(dir, 'ssl_db');
   const certgen = CERTGEN.find((p) => existsSync(p)) ?? CERTGEN[0] ?? '';
-  selfSignedCertificate({
-    certFile: caCert,
-    keyFile: caKey,
-    subject: '/CN=PostTrainBench egress proxy (one run)',
-    extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
-  });
-  const db = spawnSync(certgen, ['-c', '-s', certDb, '-M', '4MB'], { encoding: 'utf8' });
-  if (db.status !== 0) throw new Error(`could not initialise squid's certificate store: ${db.stderr}`);
+  const subject = '/CN=PostTrainBench egress proxy (one run)';
+  const cert = await runCommand(
+    'openssl',
+    certificateArgs({
+      certFile: caCert,
+      keyFile: caKey,
+      subject,
+      extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+    }),
+  );
+  if (cert.status !== 0) throw new Error(`openssl could not make a certificate for ${subject}: ${cert.stderr || cert.error}`);
+  const db = await runCommand(certgen, ['-c', '-s', certDb, '-M', '4MB']);
+  if (db.status !== 0) throw new Error(`could not initialise squid's certificate store: ${db.stderr || db.error}`);
   return { caCert, caKey, certDb, certgen };
 }
 
@@ -261,7 +287,7 @@ export async function launchEgress(
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = join(dir, 'squid.conf');
-  const bump = (options.bumpTls ?? squidCanBump()) ? makeRunCa(dir) : null;
+  const bump = (options.bumpTls ?? (await squidCanBump())) ? await makeRunCa(dir) : null;
   const policy: EgressPolicy = {
     allow,
     deny: withDeployment(deny, options.deploymentRepositories ?? deploymentRepositories(process.env)),
@@ -301,7 +327,7 @@ export async function launchEgress(
     chownSync(dir, user.uid, user.gid);
     chownSync(accessLogPath, user.uid, user.gid);
     if (bump) {
-      spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, bump.certDb]);
+      chownTree(bump.certDb, user.uid, user.gid);
       chownSync(bump.caKey, user.uid, user.gid);
     }
   }

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { lchownSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand } from '../host-command.ts';
 
 /** A host uid/gid that owns nothing else: the sandboxes of a cell run as it. */
 export interface SandboxUser {
@@ -28,11 +28,26 @@ export function sandboxUser(env: NodeJS.ProcessEnv, gpuIndex: number): SandboxUs
 /** The uid the sandbox will have on the host (for the result and the checks). */
 export const effectiveSandboxUid = (user: SandboxUser | null): number => user?.uid ?? process.getuid?.() ?? -1;
 
-/** Hands a folder the harness made for the sandbox to its user (no-op for an unprivileged harness). Links are changed, never followed. */
+/**
+ * Hands a folder the harness made for the sandbox (a fresh workspace, a log folder) to its
+ * user; a no-op for an unprivileged harness. Links are changed, never followed. In process:
+ * these trees are small, and starting `chown -R` cost more than the walk.
+ */
 export function giveTo(user: SandboxUser | null, path: string): void {
   if (!user) return;
-  const r = spawnSync('chown', ['-R', '-h', '-P', `${user.uid}:${user.gid}`, path], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cannot hand ${path} to the sandbox user ${user.uid}: ${r.stderr.trim()}`);
+  const pending = [path];
+  try {
+    for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+      lchownSync(dir, user.uid, user.gid);
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const entry = join(dir, e.name);
+        if (e.isDirectory()) pending.push(entry);
+        else lchownSync(entry, user.uid, user.gid);
+      }
+    }
+  } catch (e) {
+    throw new Error(`cannot hand ${path} to the sandbox user ${user.uid}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** passwd and group files naming the sandbox user, so tools that look their user up find one; bound over the host's. */
@@ -50,31 +65,55 @@ export function identityFiles(dir: string, user: SandboxUser | null): { passwd: 
   return { passwd, group };
 }
 
+/** What the sandbox user cannot do: make a user namespace (`userns`, bwrap's message), or read a folder (`unreadable`). */
+export type AccessProblem = { kind: 'userns'; message: string } | { kind: 'unreadable'; dir: string; blocked: string };
+
 /**
- * The first path under `path` the sandbox user cannot read (or enter), or null when it can
- * read all of it: a base model saved with mode 0600 would otherwise fail the agent, not the
- * runner. Links are not followed. `deep: false` checks the path itself only (large toolchains).
+ * Asks, as the sandbox user and in one process, whether it can make a user namespace (bwrap,
+ * with no_new_privs as the sandbox will have it) and read each folder: for `deep` ones every
+ * file under it, otherwise the folder itself (large toolchains). Links are not followed. A
+ * base model saved with mode 0600 would otherwise fail the agent, not the runner.
  */
-export function unreadableBy(user: SandboxUser | null, path: string, deep = true): string | null {
-  const find = [
-    'find',
-    path,
-    ...(deep ? [] : ['-maxdepth', '0']),
-    '(',
-    '!',
-    '-readable',
-    '-o',
-    '-type',
-    'd',
-    '!',
-    '-executable',
-    ')',
-    '-print',
-    '-quit',
+export async function sandboxAccessProblems(
+  user: SandboxUser | null,
+  input: { probeUserNamespace: boolean; folders: readonly { dir: string; deep: boolean }[]; setpriv: boolean },
+): Promise<AccessProblem[]> {
+  if (!input.probeUserNamespace && input.folders.length === 0) return [];
+  // Tab-separated lines out; a folder find cannot even start in (a parent the user may not
+  // enter) is itself out of reach.
+  const script = [
+    'if [ "$1" = 1 ]; then',
+    "  err=$(bwrap --unshare-all --unshare-user --ro-bind / / true 2>&1) || printf 'userns\\t%s\\n' \"$(printf %s \"$err\" | head -c 2000 | tr '\\n\\t' '  ')\"",
+    'fi',
+    'shift',
+    'while [ $# -ge 2 ]; do',
+    '  if [ "$1" = 1 ]; then depth=""; else depth="-maxdepth 0"; fi',
+    '  hit=$(find "$2" $depth \\( ! -readable -o -type d ! -executable \\) -print -quit 2>/dev/null); s=$?',
+    '  if [ -n "$hit" ]; then printf \'unreadable\\t%s\\t%s\\n\' "$2" "$hit"; elif [ $s -ne 0 ]; then printf \'unreadable\\t%s\\t%s\\n\' "$2" "$2"; fi',
+    '  shift 2',
+    'done',
+  ].join('\n');
+  const args = [
+    '-c',
+    script,
+    'ptb-access',
+    input.probeUserNamespace ? '1' : '0',
+    ...input.folders.flatMap((f) => [f.deep ? '1' : '0', f.dir]),
   ];
-  const argv = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', ...find] : find;
-  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
-  // find cannot even start (a parent the user may not enter): the path itself is out of reach.
-  if (r.status !== 0 && !r.stdout.trim()) return path;
-  return r.stdout.trim().split('\n')[0] || null;
+  const switchUser = user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : [];
+  const r = input.setpriv
+    ? await runCommand('setpriv', [...switchUser, '--no-new-privs', '--', '/bin/sh', ...args], { timeoutMs: 60_000 })
+    : await runCommand('/bin/sh', args, { timeoutMs: 60_000 });
+  const problems: AccessProblem[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const [kind, a = '', b = ''] = line.split('\t');
+    if (kind === 'userns') problems.push({ kind, message: a.trim() || 'bwrap failed' });
+    if (kind === 'unreadable') problems.push({ kind, dir: a, blocked: b });
+  }
+  if (r.status !== 0 && problems.length === 0)
+    problems.push({
+      kind: 'userns',
+      message: `the access check could not run: ${(r.stderr || r.error || `exit ${r.status}`).trim()}`,
+    });
+  return problems;
 }

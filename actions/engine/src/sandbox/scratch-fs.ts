@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand } from '../host-command.ts';
 
 /**
  * The filesystem the agent writes to (workspace, its /tmp and HOME), with a hard size cap.
@@ -34,16 +35,16 @@ const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'u
  * whose filesystem must be no larger than the cap. The harness's own files (snapshots,
  * logs, sockets) stay in `scratch`, never on the agent's filesystem.
  */
-export function makeScratchFs(opts: {
+export async function makeScratchFs(opts: {
   scratch: string;
   capBytes: number;
   env: NodeJS.ProcessEnv;
   allowUnenforced: boolean;
-}): ScratchFs {
+}): Promise<ScratchFs> {
   const { scratch, capBytes, env } = opts;
   let loopProblem: string | null = null;
   if (process.getuid?.() === 0 && env.PTB_SCRATCH_DIR === undefined) {
-    const loop = loopFilesystem(scratch, capBytes);
+    const loop = await loopFilesystem(scratch, capBytes);
     if ('dir' in loop) return loop;
     loopProblem = loop.problem;
     if (!opts.allowUnenforced) throw new DiskLimitError(`${loop.problem} (the workspace needs a size-capped filesystem)`);
@@ -67,7 +68,7 @@ export function makeScratchFs(opts: {
 }
 
 /** A sparse ext4 image of exactly the cap, loop-mounted `nosuid,nodev` at `<scratch>/fs`; or why not. */
-function loopFilesystem(scratch: string, capBytes: number): ScratchFs | { problem: string } {
+async function loopFilesystem(scratch: string, capBytes: number): Promise<ScratchFs | { problem: string }> {
   const dir = join(scratch, 'fs');
   mkdirSync(dir);
   const image = join(scratch, 'disk.img');
@@ -78,18 +79,30 @@ function loopFilesystem(scratch: string, capBytes: number): ScratchFs | { proble
     closeSync(fd);
   }
   // No journal and lazy initialisation: the image is scratch for one cell and made in milliseconds.
-  const mkfs = run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal', '-E', 'lazy_itable_init=1,nodiscard', image]);
+  const mkfs = await runCommand('mkfs.ext4', [
+    '-q',
+    '-F',
+    '-m',
+    '0',
+    '-O',
+    '^has_journal',
+    '-E',
+    'lazy_itable_init=1,nodiscard',
+    image,
+  ]);
   if (mkfs.status !== 0) {
     rmSync(image, { force: true });
     rmSync(dir, { recursive: true, force: true });
-    return { problem: `cannot make the workspace filesystem (mkfs.ext4): ${(mkfs.stderr || String(mkfs.error ?? '')).trim()}` };
+    return {
+      problem: `cannot make the workspace filesystem (mkfs.ext4): ${(mkfs.stderr || mkfs.error || `exit ${mkfs.status}`).trim()}`,
+    };
   }
-  const mount = run('mount', ['-o', 'loop,nosuid,nodev', image, dir]);
+  const mount = await runCommand('mount', ['-o', 'loop,nosuid,nodev', image, dir]);
   if (mount.status !== 0) {
     rmSync(image, { force: true });
     rmSync(dir, { recursive: true, force: true });
     return {
-      problem: `cannot mount the workspace filesystem on a loop device: ${(mount.stderr || String(mount.error ?? '')).trim()}`,
+      problem: `cannot mount the workspace filesystem on a loop device: ${(mount.stderr || mount.error || `exit ${mount.status}`).trim()}`,
     };
   }
   chmodSync(dir, 0o711);

@@ -61,13 +61,12 @@ export function bridgeInit(bridges: readonly Bridge[]): string[] {
   for (const b of bridges) {
     lines.push(`socat TCP-LISTEN:${b.port},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:${b.socket} </dev/null >/dev/null 2>&1 &`);
   }
-  // /proc/net/tcp lists listening sockets as 0100007F:<port hex> with state 0A.
-  for (const b of bridges) {
-    const hex = b.port.toString(16).toUpperCase().padStart(4, '0');
-    lines.push(
-      `i=0; until grep -q ':${hex} 00000000:0000 0A' /proc/net/tcp; do i=$((i+1)); [ $i -lt 500 ] || exit 97; sleep 0.01; done`,
-    );
-  }
+  // /proc/net/tcp lists listening sockets as 0100007F:<port hex> with state 0A, one line per
+  // bridge once it listens: one grep per round counts them all.
+  const patterns = bridges.map((b) => `-e ':${b.port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A'`).join(' ');
+  lines.push(
+    `i=0; until [ "$(grep -c ${patterns} /proc/net/tcp)" -ge ${bridges.length} ]; do i=$((i+1)); [ $i -lt 1000 ] || exit 97; sleep 0.005; done`,
+  );
   // The harness's part ends here: the marker times the overhead apart from the agent's own start-up.
   lines.push(`echo '${EXEC_MARKER}' >&2`);
   lines.push('exec "$@"');

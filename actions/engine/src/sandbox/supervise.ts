@@ -46,17 +46,16 @@ export function supervise(opts: SuperviseOptions): Promise<SuperviseResult> {
   if (!cmd) throw new Error('supervise: empty command');
   const cgroup = opts.cgroup ?? null;
   // The first process puts itself into the cgroup before exec, so no child can start outside it.
-  const argv = cgroup
-    ? [
-        '/bin/sh',
-        '-c',
-        // Joining must succeed: a sandbox outside its cgroup would run without limits.
-        `for f in ${cgroup.procsFiles.map((f) => `'${f}'`).join(' ')}; do echo $$ > "$f" || { echo "ptb-sandbox: cannot join the cgroup $f" >&2; exit ${CGROUP_JOIN_FAILED}; }; done; exec "$@"`,
-        'ptb-cg',
-        cmd,
-        ...args,
-      ]
-    : [cmd, ...args];
+  // Joining must succeed: a sandbox outside its cgroup would run without limits.
+  const join = cgroup
+    ? `for f in ${cgroup.procsFiles.map((f) => `'${f}'`).join(' ')}; do echo $$ > "$f" || { echo "ptb-sandbox: cannot join the cgroup $f" >&2; exit ${CGROUP_JOIN_FAILED}; }; done`
+    : null;
+  const argv = !join
+    ? [cmd, ...args]
+    : cmd === '/bin/sh' && args[0] === '-c' && args[1] !== undefined
+      ? // Already a shell (the seccomp opener): one shell joins, then runs its script, with its own $0 and arguments.
+        ['/bin/sh', '-c', `${join}; ${args[1]}`, ...args.slice(2)]
+      : ['/bin/sh', '-c', `${join}; exec "$@"`, 'ptb-cg', cmd, ...args];
   const startedAtMs = Date.now();
   const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
