@@ -12,7 +12,8 @@ const entry = join(here, '..', 'src', 'ptb.ts');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major === 24) {
-  const cache = join(here, '..', '..', 'node_modules', '.cache', 'ptb');
+  const root = join(here, '..', '..');
+  const cache = process.env.PTB_CACHE_DIR ?? join(root, 'node_modules', '.cache', 'ptb');
   const { enableCompileCache } = await import('node:module');
   // Compiled code is cached inside the repository (never in the shared temp folder): a second
   // start skips type stripping and parsing, about half the start-up time.
@@ -20,6 +21,18 @@ if (major === 24) {
   const { serveSingleFileDeps } = await import('./single-file-deps.mjs');
   await serveSingleFileDeps(cache);
   await import(entry);
+  // `ptb validate` starts from a snapshot where there is one for this code (scripts/bin/ptb):
+  // after a change, the answer comes first and the snapshot is made again after it. Not
+  // under CI, whose runs start from nothing and never start twice.
+  if (process.argv[2] === 'validate' && !process.env.CI && process.env.PTB_DEFINITIONS_DIR === undefined) {
+    const { realpathSync } = await import('node:fs');
+    const projectNode = join(root, 'node_modules', 'node', 'bin', 'node');
+    const { buildValidateSnapshot, snapshotFresh } = await import('./validate-snapshot.mjs');
+    // PTB_SNAPSHOT_UNUSABLE: the launcher found that this Node could not load the snapshot.
+    const stale = process.env.PTB_SNAPSHOT_UNUSABLE === '1' || !snapshotFresh(cache);
+    if (existsSync(projectNode) && realpathSync(projectNode) === realpathSync(process.execPath) && stale)
+      await buildValidateSnapshot({ root, cacheDir: cache, launcher: fileURLToPath(import.meta.url) });
+  }
 } else {
   // Only here: child_process and the module resolver are not worth loading for a start under Node 24.
   const { spawn } = await import('node:child_process');

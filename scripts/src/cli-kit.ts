@@ -46,3 +46,29 @@ export function parseCommandArgs(command: Command, argv: string[]) {
     throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n\n${command.usage}`);
   }
 }
+
+/** Runs one loaded command on its arguments; returns the exit code. Never throws: errors become messages. */
+export async function runCommandLine(name: string, command: Command, argv: string[], io: Io): Promise<number> {
+  try {
+    const args = parseCommandArgs(command, argv);
+    if (args.values.help) {
+      io.out(command.usage);
+      return EXIT.ok;
+    }
+    return await command.run(args, io);
+  } catch (e) {
+    return reportFailure(name, e, io);
+  }
+}
+
+/** A command that failed: a usage or setup problem says what to do (exit 2); anything else is ours (exit 3). */
+export function reportFailure(name: string, e: unknown, io: Io): number {
+  // A setup problem (SetupError from @ptb/core/files: a data folder not found) says what to set.
+  if (e instanceof UsageError || (e instanceof Error && e.name === 'SetupError')) {
+    io.err(e.message);
+    return EXIT.usage;
+  }
+  io.err(`ptb ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  if (process.env.PTB_DEBUG) io.err(e instanceof Error ? (e.stack ?? '') : '');
+  return EXIT.internal;
+}

@@ -1,5 +1,5 @@
 import type { Command, CommandEntry, Io } from './cli-kit.ts';
-import { EXIT, parseCommandArgs, UsageError } from './cli-kit.ts';
+import { EXIT, reportFailure, runCommandLine } from './cli-kit.ts';
 
 /**
  * Every command, one line each. Modules load only when their command runs, so `ptb --help`
@@ -57,22 +57,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`unknown command "${name}"\n\n${topHelp()}`);
     return EXIT.usage;
   }
+  let command: Command;
   try {
-    const command = await found.load();
-    const args = parseCommandArgs(command, rest);
-    if (args.values.help) {
-      io.out(command.usage);
-      return EXIT.ok;
-    }
-    return await command.run(args, io);
+    command = await found.load();
   } catch (e) {
-    // A setup problem (SetupError from @ptb/core/files: a data folder not found) says what to set.
-    if (e instanceof UsageError || (e instanceof Error && e.name === 'SetupError')) {
-      io.err(e.message);
-      return EXIT.usage;
-    }
-    io.err(`ptb ${name}: ${e instanceof Error ? e.message : String(e)}`);
-    if (process.env.PTB_DEBUG) io.err(e instanceof Error ? (e.stack ?? '') : '');
-    return EXIT.internal;
+    return reportFailure(name, e, io);
   }
+  return runCommandLine(name, command, rest, io);
 }

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Leaderboard } from '@ptb/core';
@@ -81,18 +91,26 @@ describe('ptb (the real executable)', () => {
     const outside = (process.env.PATH ?? '').split(':').filter((d) => d && !d.includes('node_modules'));
     const systemNode = outside.map((d) => join(d, 'node')).find((p) => spawnSync(p, ['--version']).status === 0);
     expect(systemNode, 'no node outside node_modules on PATH').toBeDefined();
-    const run = (args: string[]) =>
-      spawnSync(systemNode as string, [join(bin, 'ptb'), ...args], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: { ...process.env, PATH: outside.join(':') },
-      });
-    const help = run(['--help']);
-    expect(help.stderr).toBe('');
-    expect(help.stdout).toMatch(/^Usage: ptb <command>/m);
-    expect(help.status).toBe(0);
-    expect(run(['validate']).stderr).toMatch(/^ok: \d+ file\(s\)/m);
-    expect(run(['frobnicate']).status).toBe(2);
+    const env = { ...process.env, PATH: outside.join(':') };
+    // The executable npm linked (a shell script that picks the project's Node), and the
+    // JavaScript launcher started by the older Node itself.
+    const runs = [
+      (args: string[]) => spawnSync(join(bin, 'ptb'), args, { cwd: REPO_ROOT, encoding: 'utf8', env }),
+      (args: string[]) =>
+        spawnSync(systemNode as string, [join(REPO_ROOT, 'scripts', 'bin', 'ptb.mjs'), ...args], {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          env,
+        }),
+    ];
+    for (const run of runs) {
+      const help = run(['--help']);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toMatch(/^Usage: ptb <command>/m);
+      expect(help.status).toBe(0);
+      expect(run(['validate']).stderr).toMatch(/^ok: \d+ file\(s\)/m);
+      expect(run(['frobnicate']).status).toBe(2);
+    }
   });
 
   test('the single-file bundle without PTB_DEFINITIONS_DIR says which variable to set', () => {
@@ -534,5 +552,105 @@ describe('ptb plan', () => {
 
   test('bad numbers are usage errors', async () => {
     expect((await runPtb(['plan', '--gpus', 'many'])).code).toBe(2);
+  });
+});
+
+describe('ptb validate starts from a snapshot of the loaded command', () => {
+  // The real `ptb` (the shell launcher) of a copy of scripts/ that shares the repository's
+  // node_modules, so that its code can change here without touching the repository's. PTB_DEBUG
+  // makes a start from the snapshot say so.
+  const root = mkdtempSync(join(tmpdir(), 'ptb-snapshot-'));
+  scratchDirs.push(root);
+  cpSync(join(REPO_ROOT, 'scripts'), join(root, 'scripts'), { recursive: true, filter: (src) => !src.endsWith('/test') });
+  cpSync(join(REPO_ROOT, 'package-lock.json'), join(root, 'package-lock.json'));
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
+  const cache = join(root, 'cache');
+  const blob = join(cache, 'validate.blob');
+  const FROM_SNAPSHOT = 'ptb: started from the validate snapshot\n';
+  const ptb = (args: string[], cwd = REPO_ROOT, env: Record<string, string> = {}) => {
+    const { CI: _ci, PTB_DEFINITIONS_DIR: _definitions, ...inherited } = process.env;
+    const r = spawnSync(join(root, 'scripts', 'bin', 'ptb'), args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...inherited, PTB_CACHE_DIR: cache, PTB_DEBUG: '1', ...env },
+    });
+    return {
+      status: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr.replace(FROM_SNAPSHOT, ''),
+      snapshot: r.stderr.includes(FROM_SNAPSHOT),
+    };
+  };
+  // The regular start: the launcher never uses the snapshot where PTB_DEFINITIONS_DIR is set.
+  const regular = (args: string[], cwd = REPO_ROOT) =>
+    ptb(args, cwd, { PTB_DEFINITIONS_DIR: join(REPO_ROOT, 'actions', 'core', 'definitions') });
+
+  test('made after the first check, then used: the same output and exit code as the regular start, whatever the arguments', () => {
+    const first = ptb(['validate', '--no-cache']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.snapshot).toBe(false);
+    expect(existsSync(blob)).toBe(true);
+    const broken = scratchRepo();
+    mkdirSync(join(broken, 'submissions', 'bad'));
+    writeFileSync(join(broken, 'submissions', 'bad', 'submission.yaml'), 'id: bad\nversion: 2.1\n');
+    const cases: [string[], string][] = [
+      [['validate', '--no-cache'], REPO_ROOT],
+      [['validate', '--no-cache', '--format', 'json'], REPO_ROOT],
+      [['validate', 'submissions'], REPO_ROOT],
+      [['validate', '--help'], REPO_ROOT],
+      [['validate', '--bogus'], REPO_ROOT],
+      [['validate', '--no-cache'], broken],
+      [['validate', '--format', 'github', 'submissions/bad'], broken],
+    ];
+    for (const [args, cwd] of cases) {
+      const fast = ptb(args, cwd);
+      const slow = regular(args, cwd);
+      expect(fast.snapshot, args.join(' ')).toBe(true);
+      expect(slow.snapshot).toBe(false);
+      expect({ ...fast, snapshot: false }, args.join(' ')).toEqual(slow);
+    }
+    expect(regular(['validate', '--no-cache'], broken).status).toBe(1);
+  });
+
+  test('started by hand with PTB_DEFINITIONS_DIR set (captured when it was made): the regular start answers', () => {
+    if (!existsSync(blob)) expect(ptb(['validate', '--no-cache']).status).toBe(0);
+    const node = join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node');
+    const r = spawnSync(node, ['--snapshot-blob', blob, '--', 'validate', '--no-cache'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        PTB_CACHE_DIR: cache,
+        PTB_DEBUG: '1',
+        PTB_DEFINITIONS_DIR: join(REPO_ROOT, 'actions', 'core', 'definitions'),
+      },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain(FROM_SNAPSHOT);
+    expect(r.stderr).toMatch(/^ok: /m);
+  });
+
+  test('after a change of its code the new code answers at once, and the next start has a new snapshot', () => {
+    if (!existsSync(blob)) expect(ptb(['validate', '--no-cache']).status).toBe(0);
+    const run = join(root, 'scripts', 'src', 'validate-run.ts');
+    writeFileSync(run, readFileSync(run, 'utf8').replace('`ok: $', '`fine: $'));
+    const changed = ptb(['validate', '--no-cache']);
+    expect(changed.status).toBe(0);
+    expect(changed.snapshot).toBe(false);
+    expect(changed.stderr).toMatch(/^fine: \d+ file/m);
+    const next = ptb(['validate', '--no-cache']);
+    expect(next.snapshot).toBe(true);
+    expect(next.stderr).toMatch(/^fine: \d+ file/m);
+  });
+
+  test('a damaged snapshot is not used: the regular start answers, and makes a new one', () => {
+    if (!existsSync(blob)) expect(ptb(['validate', '--no-cache']).status).toBe(0);
+    writeFileSync(blob, 'not a snapshot');
+    const r = ptb(['validate', '--no-cache']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^(ok|fine): \d+ file/m);
+    const next = ptb(['validate', '--no-cache']);
+    expect(next.snapshot).toBe(true);
+    expect(next.status).toBe(0);
   });
 });
