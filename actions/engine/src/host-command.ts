@@ -15,9 +15,20 @@ export interface CommandResult {
  * Runs a host command without blocking the event loop, so that a cell's setup steps (its
  * filesystem, certificates, sandbox checks) overlap. Never rejects: the caller reads the status.
  */
-export function runCommand(cmd: string, args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+export function runCommand(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; maxBuffer?: number } = {},
+): Promise<CommandResult> {
+  const options = {
+    encoding: 'utf8' as const,
+    timeout: opts.timeoutMs ?? 0,
+    maxBuffer: opts.maxBuffer ?? 4 << 20,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  };
   return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 0, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
+    execFile(cmd, args, options, (error, stdout, stderr) => {
       if (!error) return resolve({ status: 0, stdout, stderr });
       const status = typeof error.code === 'number' ? error.code : null;
       resolve({ status, stdout, stderr, ...(status === null ? { error: error.message } : {}) });

@@ -170,6 +170,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       : null,
   });
   machine.catch(() => {}); // awaited below, after the setup it overlaps
+  // The evaluator resolves and its data are present offline, before any agent time is spent.
+  const evaluatorChecks = inspectOnHost ? evaluatorPreflight(benchmark, baseModel.family, evalEnvironment) : Promise.resolve([]);
+  evaluatorChecks.catch(() => {}); // awaited below
   // A problem of the submission found here is reported after the machine's own, if any:
   // those are the runner's fault, and the cell is retried elsewhere.
   const { agentTools, sandboxChecks } = await machineFirst(machine, () => {
@@ -184,11 +187,6 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       const problem = scaffoldProblem(req.manifest.agent.scaffold, req.manifest.agent.version, req.runtime, env);
       if (problem?.fault === 'input') throw new InputError(problem.message);
       if (problem) throw new PreflightError([problem.message]);
-    }
-    // The evaluator resolves and its data are present offline, before any agent time is spent.
-    if (inspectOnHost) {
-      const problems = evaluatorPreflight(benchmark, baseModel.family, evalEnvironment);
-      if (problems.length > 0) throw new PreflightError(problems.map((p) => `evaluator of ${benchmark.id}: ${p}`));
     }
     if (req.runtime !== 'bwrap' && (!agentImage || !evalImage))
       throw new InputError(
@@ -299,13 +297,20 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   writeFileSync(join(scratch, 'seccomp.bpf'), seccompBytes(), { mode: 0o644 });
   const etc = identityFiles(paths.harness, user);
 
-  const checked = allFinished([
+  // Every problem found is reported at once: the machine's, the evaluator's, the sandbox's.
+  const checked = Promise.allSettled([
     machine.then(() => mark('preflight-machine')),
-    sandboxChecks.then((issues) => {
-      mark('preflight-sandbox');
-      if (issues.length > 0) throw new PreflightError(issues);
-    }),
-  ]);
+    evaluatorChecks.then((problems) => problems.map((p) => `evaluator of ${benchmark.id}: ${p}`)),
+    sandboxChecks.finally(() => mark('preflight-sandbox')),
+  ]).then((settled) => {
+    const problems: string[] = [];
+    for (const r of settled) {
+      if (r.status === 'fulfilled') problems.push(...(r.value ?? []));
+      else if (r.reason instanceof PreflightError) problems.push(...r.reason.problems);
+      else throw r.reason;
+    }
+    if (problems.length > 0) throw new PreflightError(problems);
+  });
   // The size-capped filesystem, then the workspace on it.
   const built = (async () => {
     try {

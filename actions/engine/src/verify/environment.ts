@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark } from '@ptb/core';
+import { runCommand } from '../host-command.ts';
 import { ENGINE_DIR } from '../paths.ts';
 import { chatTemplateFor, evaluationOf, inspectTaskRef } from './evaluation.ts';
 
@@ -40,9 +41,9 @@ export function evaluationEnvironment(env: NodeJS.ProcessEnv = process.env): Eva
 
 const python = (e: EvaluationEnvironment) => join(e.evalEnv, 'bin', 'python');
 
-function runPython(e: EvaluationEnvironment, args: string[], extraEnv: Record<string, string> = {}) {
-  return spawnSync(python(e), ['-m', ...args], {
-    encoding: 'utf8',
+/** Where and with what environment the evaluation environment's Python runs (offline). */
+function pythonOptions(e: EvaluationEnvironment, extraEnv: Record<string, string> = {}) {
+  return {
     cwd: e.dataDir,
     env: {
       PATH: `${join(e.evalEnv, 'bin')}:/usr/bin:/bin`,
@@ -56,6 +57,13 @@ function runPython(e: EvaluationEnvironment, args: string[], extraEnv: Record<st
       ...(process.env.PTB_EVAL_SOURCES ? { PTB_EVAL_SOURCES: process.env.PTB_EVAL_SOURCES } : {}),
       ...extraEnv,
     },
+  };
+}
+
+function runPython(e: EvaluationEnvironment, args: string[], extraEnv: Record<string, string> = {}) {
+  return spawnSync(python(e), ['-m', ...args], {
+    encoding: 'utf8',
+    ...pythonOptions(e, extraEnv),
     maxBuffer: 256 * 2 ** 20,
     timeout: 300_000,
   });
@@ -67,11 +75,11 @@ function runPython(e: EvaluationEnvironment, args: string[], extraEnv: Record<st
  * the family and every pinned file of the benchmark are in the data cache. Returns the
  * problems (empty: ready). A problem is the runner's, never the agent's.
  */
-export function evaluatorPreflight(
+export async function evaluatorPreflight(
   benchmark: Benchmark,
   family: string | undefined,
   e: EvaluationEnvironment = evaluationEnvironment(),
-): string[] {
+): Promise<string[]> {
   const spec = evaluationOf(benchmark);
   if (spec.runner !== 'inspect') return [];
   if (!existsSync(python(e)))
@@ -85,8 +93,12 @@ export function evaluatorPreflight(
     return [err instanceof Error ? err.message : String(err)];
   }
   const task = inspectTaskRef(spec, benchmark.id).replace(/^\/evaluator\//, `${e.evaluatorsDir}/`);
-  const r = runPython(e, ['ptb_evals.preflight', benchmark.id, task, ...(template ? [template] : [])]);
-  if (r.error) return [`the evaluator preflight could not run: ${r.error.message}`];
+  // Python and Inspect take a moment to start: the cell's setup goes on meanwhile.
+  const r = await runCommand(python(e), ['-m', 'ptb_evals.preflight', benchmark.id, task, ...(template ? [template] : [])], {
+    ...pythonOptions(e),
+    timeoutMs: 300_000,
+  });
+  if (r.status === null) return [`the evaluator preflight could not run: ${r.error}`];
   const lines = `${r.stdout}`.split('\n').filter((l) => l.trim());
   if (r.status !== 0 && lines.length === 0) return [`the evaluator preflight failed: ${r.stderr.trim().split('\n').pop()}`];
   return lines;
