@@ -85,6 +85,35 @@ describe('the preflight checks run beside the setup, and still decide', () => {
   });
 });
 
+describe('the order the setup keeps, whatever overlaps', () => {
+  test('the agent starts after every check answered and everything it uses is up; logs/harness-marks.json says when each was done', async () => {
+    // No model left: the cell is scored as missing, but every phase ran.
+    const run = await runScriptCell('echo started');
+    expect(run.result.status).toBe('missing');
+    const marks = JSON.parse(readFileSync(join(run.outDir, 'logs', 'harness-marks.json'), 'utf8')) as {
+      name: string;
+      afterMs: number;
+    }[];
+    const at = (name: string) => {
+      const m = marks.find((x) => x.name === name);
+      expect(m, name).toBeDefined();
+      return m?.afterMs ?? Number.NaN;
+    };
+    const before = [
+      'preflight-machine',
+      'preflight-evaluator',
+      'preflight-sandbox',
+      'workspace-filesystem',
+      'workspace-built',
+      'services-up',
+      'limits-set',
+    ];
+    for (const name of before) expect(at(name), name).toBeLessThanOrEqual(at('agent-start'));
+    expect(at('agent-start')).toBeLessThanOrEqual(at('result-written'));
+    expect(marks[0]).toEqual({ name: 'job-start', afterMs: 0 });
+  });
+});
+
 describe('squid is not waited for before the agent starts', () => {
   test('a squid that never listens stops the agent at once and makes the run the harness error, never the agent failure', async () => {
     // A squid that dies at start-up, first on PATH for this cell only.

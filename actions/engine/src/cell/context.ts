@@ -34,6 +34,8 @@ export interface Cell {
   evalEnvironment: EvaluationEnvironment;
   jobStart: number;
   mark: (name: string) => void;
+  /** Each mark so far, in ms after the job's start (written to logs/harness-marks.json). */
+  marks: { name: string; afterMs: number }[];
   paths: {
     out: string;
     logs: string;

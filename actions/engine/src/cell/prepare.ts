@@ -129,7 +129,12 @@ function limitedCgroup(name: string, limits: Limits, accepted: Set<string>, find
  */
 export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => void): Promise<Cell> {
   const jobStart = Date.now();
-  const mark = (name: string) => req.onMark?.(name, Date.now());
+  const marks: Cell['marks'] = [];
+  const mark = (name: string) => {
+    const at = Date.now();
+    marks.push({ name, afterMs: at - jobStart });
+    req.onMark?.(name, at);
+  };
   mark('job-start');
   const { def, baseModel, benchmark, evaluation, bundleDir, evaluatorDir, evalEnvironment, inspectOnHost } = resolveRequest(req);
 
@@ -241,6 +246,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     evalEnvironment,
     jobStart,
     mark,
+    marks,
     paths: {
       out,
       logs,
@@ -300,7 +306,10 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   // Every problem found is reported at once: the machine's, the evaluator's, the sandbox's.
   const checked = Promise.allSettled([
     machine.then(() => mark('preflight-machine')),
-    evaluatorChecks.then((problems) => problems.map((p) => `evaluator of ${benchmark.id}: ${p}`)),
+    evaluatorChecks.then((problems) => {
+      mark('preflight-evaluator');
+      return problems.map((p) => `evaluator of ${benchmark.id}: ${p}`);
+    }),
     sandboxChecks.finally(() => mark('preflight-sandbox')),
   ]).then((settled) => {
     const problems: string[] = [];
@@ -357,6 +366,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
       mkdirSync(join(paths.workspace, '.home', f.path, '..'), { recursive: true });
       writeFileSync(join(paths.workspace, '.home', f.path), f.content);
     }
+    mark('workspace-built');
   })();
   // The services start at once too: squid's start is most of a cell's setup. Each is recorded
   // as it comes up, so a failure anywhere still tears down what did start.

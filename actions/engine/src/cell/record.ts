@@ -98,5 +98,7 @@ export async function recordResult(cell: Cell, input: RecordInput): Promise<Cell
   });
   writeFileSync(join(cell.paths.out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   cell.mark('result-written');
+  // Where the harness's own time went (the setup's steps overlap), for an operator to read.
+  writeFileSync(join(cell.paths.logs, 'harness-marks.json'), `${JSON.stringify(cell.marks, null, 1)}\n`);
   return result;
 }
