@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 MISSING = "PTB-DATA-MISSING"
+# The pinned sources (URL, sha256) of every file in the cache. Here, not in fetch.py: the
+# preflight before every cell reads it, and fetch's network modules take longer to import
+# than the whole check.
+MANIFEST = Path(os.environ.get("PTB_EVAL_SOURCES") or Path(__file__).resolve().parent.parent / "sources.json")
 
 
 class DataMissing(RuntimeError):

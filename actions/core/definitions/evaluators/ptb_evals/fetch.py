@@ -18,7 +18,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-MANIFEST = Path(os.environ.get("PTB_EVAL_SOURCES") or Path(__file__).resolve().parent.parent / "sources.json")
+from ptb_evals.data import MANIFEST
 
 
 class FetchError(RuntimeError):

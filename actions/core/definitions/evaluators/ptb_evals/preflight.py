@@ -11,8 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from ptb_evals.data import data_dir
-from ptb_evals.fetch import MANIFEST
+from ptb_evals.data import MANIFEST, data_dir
 
 
 def problems(benchmark: str, task: str, templates: list[str]) -> list[str]:
