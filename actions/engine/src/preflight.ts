@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decideEgress } from './egress/decide.ts';
@@ -171,19 +170,16 @@ export async function preflight(input: PreflightInput): Promise<PreflightReport>
 }
 
 /** Pids of compute processes on a GPU (nvidia-smi), to check that a run left it clean. */
-export function gpuComputePids(index: number): number[] {
+export async function gpuComputePids(index: number): Promise<number[]> {
   if (!hasCommand('nvidia-smi')) return [];
-  try {
-    return execFileSync('nvidia-smi', ['-i', String(index), '--query-compute-apps=pid', '--format=csv,noheader'], {
-      encoding: 'utf8',
-      timeout: 15_000,
-    })
-      .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
+  const r = await runCommand('nvidia-smi', ['-i', String(index), '--query-compute-apps=pid', '--format=csv,noheader'], {
+    timeoutMs: 15_000,
+  });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
 }
 
 /**

@@ -96,8 +96,10 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     cell.services.egress = null;
     await cell.services.evalService?.stop();
     cell.services.evalService = null;
-    const gpuLeft = cell.gpus.length > 0 ? gpuComputePids(cell.gpuIndex) : [];
+    // nvidia-smi answers while the final model is copied.
+    const gpuAsked = cell.gpus.length > 0 ? gpuComputePids(cell.gpuIndex) : Promise.resolve([]);
     collected = collectFinalModel(cell);
+    const gpuLeft = await gpuAsked;
     // The provider failing under the agent, or a CLI that never started, is not the agent's failure.
     const agentUsage = cell.services.llm?.usage() ?? null;
     const endState = {

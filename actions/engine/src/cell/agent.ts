@@ -81,6 +81,8 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
         onFirstOutput: (at) => {
           firstOutputAt ??= at;
           cell.mark('agent-first-output');
+          // Asked now, answered long before the result is written.
+          cell.provenance().catch(() => {});
         },
       });
       runs.push(r);

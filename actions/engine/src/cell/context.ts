@@ -4,6 +4,7 @@ import type { CappedLog } from '../capped-log.ts';
 import type { LlmProxy } from '../egress/llm-proxy.ts';
 import type { Egress } from '../egress/squid.ts';
 import type { EvalService } from '../eval-service.ts';
+import type { Provenance } from '../provenance.ts';
 import type { Cgroup } from '../sandbox/cgroup.ts';
 import type { SandboxUser } from '../sandbox/identity.ts';
 import type { RuntimeContext } from '../sandbox/runtime.ts';
@@ -34,6 +35,11 @@ export interface Cell {
   evalEnvironment: EvaluationEnvironment;
   jobStart: number;
   mark: (name: string) => void;
+  /**
+   * The harness commit and image references: asked once the agent has started (git and the
+   * tools' --version then run beside it, not beside the setup), read when the result is written.
+   */
+  provenance: () => Promise<Provenance>;
   /** Each mark so far, in ms after the job's start (written to logs/harness-marks.json). */
   marks: { name: string; afterMs: number }[];
   paths: {

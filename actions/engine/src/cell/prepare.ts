@@ -21,9 +21,10 @@ import { keysFromEnv, PLACEHOLDER_KEY, startLlmProxy } from '../egress/llm-proxy
 import { launchEgress } from '../egress/squid.ts';
 import { startEvalService } from '../eval-service.ts';
 import { fileSha256, sha256 } from '../hash.ts';
-import { BUNDLES_DIR, defaultModelCache, modelDirIn } from '../paths.ts';
+import { BUNDLES_DIR, defaultModelCache, ENGINE_DIR, modelDirIn } from '../paths.ts';
 import { gpuDevices, PreflightError, preflight, sandboxProblems } from '../preflight.ts';
 import { taskPrompt } from '../prompt.ts';
+import { cellProvenance, type Provenance } from '../provenance.ts';
 import { makeRedactor, secretsInEnv } from '../redact.ts';
 import { type Cgroup, createCgroup, defaultMemoryBytes, type Limits, unenforced } from '../sandbox/cgroup.ts';
 import { giveTo, identityFiles, type SandboxUser, sandboxUser } from '../sandbox/identity.ts';
@@ -216,6 +217,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   });
   sandboxChecks.catch(() => {}); // awaited below
 
+  let asked: Promise<Provenance> | undefined;
+  const provenance = () => (asked ??= cellProvenance(ENGINE_DIR, req.runtime, { agent: agentImage, evaluation: evalImage }));
+
   // Results and verdicts live outside anything the agent can reach; stale ones are removed first.
   const out = req.outDir;
   const logs = join(out, 'logs');
@@ -247,6 +251,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     jobStart,
     mark,
     marks,
+    provenance,
     paths: {
       out,
       logs,

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { type CellResult, CellResult as CellResultSchema, type IntegrityFinding, manifestSha256 } from '@ptb/core';
 import type { LlmUsage } from '../egress/llm-proxy.ts';
 import { treeSha256 } from '../hash.ts';
-import { ENGINE_DIR } from '../paths.ts';
-import { harnessCommit, imageReference } from '../provenance.ts';
 import { safeFileSha256 } from '../safe-fs.ts';
 import type { AgentOutcome } from './agent.ts';
 import type { Cell } from './context.ts';
@@ -37,6 +35,7 @@ export async function recordResult(cell: Cell, input: RecordInput): Promise<Cell
   const finishedAt = new Date();
   const timeUsedSeconds = agent ? Math.round((agent.endedAt - agent.startedAt) / 100) / 10 : 0;
   const manifestFile = join(cell.req.submissionDir, 'submission.yaml');
+  const { harnessCommit, images } = await cell.provenance();
   const result: CellResult = CellResultSchema.parse({
     schemaVersion: 1,
     submissionId: cell.req.manifest.id,
@@ -54,11 +53,8 @@ export async function recordResult(cell: Cell, input: RecordInput): Promise<Cell
     integrity: verdict.findings,
     provenance: {
       kind: 'verified',
-      harnessCommit: harnessCommit(ENGINE_DIR),
-      images: {
-        agent: imageReference(cell.req.runtime, cell.images.agent),
-        evaluation: imageReference(cell.req.runtime, cell.images.evaluation),
-      },
+      harnessCommit,
+      images,
       finalModelSha256: input.snapshotDir ? await treeSha256(input.snapshotDir) : null,
       traceSha256: await safeFileSha256(cell.paths.traceFile),
       runner: hostname(),
