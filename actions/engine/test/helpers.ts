@@ -57,6 +57,23 @@ export function writeScript(body: string): string {
 }
 
 /** Shell lines that leave the honest model (program "sum", base config and tokenizer) in final_model/. */
+/**
+ * A copy of the CI base model in a cache of its own, with a weights file only its owner may
+ * read (mode 0600, as transformers writes them): the sandbox user cannot read it.
+ */
+export function modelCacheWithUnreadableWeights(): string {
+  const cache = tempDir('cache');
+  const model = join(cache, 'ptb-ci', 'adder-base');
+  mkdirSync(model, { recursive: true });
+  for (const f of ['config.json', 'tokenizer.json', 'model.json'])
+    writeFileSync(join(model, f), readFileSync(join(MODEL_CACHE, 'ptb-ci', 'adder-base', f)));
+  writeFileSync(join(model, 'model.safetensors'), 'weights', { mode: 0o600 });
+  chmodSync(join(model, 'model.safetensors'), 0o600);
+  chmodSync(join(cache, 'ptb-ci'), 0o755);
+  chmodSync(model, 0o755);
+  return cache;
+}
+
 export const HONEST_MODEL = `cp /models/base/config.json /models/base/tokenizer.json final_model/
 printf '{"program": "sum"}' > final_model/model.json`;
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { PreflightError } from '../src/preflight.ts';
 import { AS_ROOT, processesMentioning } from './adversarial/support.ts';
-import { cleanupTempDirs, MODEL_CACHE, runScriptCell, tempDir } from './helpers.ts';
+import { cleanupTempDirs, modelCacheWithUnreadableWeights, runScriptCell, tempDir } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -36,18 +36,6 @@ describe('a cell that fails while its services start', () => {
   });
 });
 
-/** A copy of the CI base model in a cache of its own; `secret` adds a weights file only its owner may read. */
-function modelCache(secret: boolean): string {
-  const cache = tempDir('cache');
-  const model = join(cache, 'ptb-ci', 'adder-base');
-  mkdirSync(model, { recursive: true });
-  for (const f of ['config.json', 'tokenizer.json', 'model.json'])
-    writeFileSync(join(model, f), readFileSync(join(MODEL_CACHE, 'ptb-ci', 'adder-base', f)));
-  if (secret) writeFileSync(join(model, 'model.safetensors'), 'weights', { mode: 0o600 });
-  for (const d of [cache, join(cache, 'ptb-ci'), model]) chmodSync(d, 0o755);
-  return cache;
-}
-
 const mountsUnder = (dir: string) =>
   readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
@@ -59,7 +47,7 @@ describe('the preflight checks run beside the setup, and still decide', () => {
     async () => {
       let scratch = '';
       const run = runScriptCell('echo never', {
-        modelCacheDir: modelCache(true),
+        modelCacheDir: modelCacheWithUnreadableWeights(),
         onScratch: (dir) => {
           scratch = dir;
         },

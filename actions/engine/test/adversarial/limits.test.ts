@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { PreflightError } from '../../src/preflight.ts';
 import { createCgroup, unenforced } from '../../src/sandbox/cgroup.ts';
-import { cleanupTempDirs, HONEST_MODEL, MODEL_CACHE, runScriptCell, tempDir } from '../helpers.ts';
+import { cleanupTempDirs, HONEST_MODEL, modelCacheWithUnreadableWeights, runScriptCell, tempDir } from '../helpers.ts';
 import { AS_ROOT, attack, T } from './support.ts';
 
 afterAll(cleanupTempDirs);
@@ -79,16 +79,7 @@ describe('a runner whose files the sandbox user cannot read is refused before th
   test(
     'a base model with a weights file of mode 0600 (as transformers writes them): preflight names the file and the fix',
     async () => {
-      const cache = tempDir('cache');
-      const model = join(cache, 'ptb-ci', 'adder-base');
-      mkdirSync(model, { recursive: true });
-      for (const f of ['config.json', 'tokenizer.json', 'model.json'])
-        writeFileSync(join(model, f), readFileSync(join(MODEL_CACHE, 'ptb-ci', 'adder-base', f)));
-      writeFileSync(join(model, 'model.safetensors'), 'weights', { mode: 0o600 });
-      chmodSync(join(model, 'model.safetensors'), 0o600);
-      chmodSync(join(cache, 'ptb-ci'), 0o755);
-      chmodSync(model, 0o755);
-      const run = runScriptCell(HONEST_MODEL, { modelCacheDir: cache });
+      const run = runScriptCell(HONEST_MODEL, { modelCacheDir: modelCacheWithUnreadableWeights() });
       if (AS_ROOT)
         // The harness (root) made the file; the sandbox's own uid could not read it.
         await expect(run).rejects.toThrow(/cannot read .*model\.safetensors .*chmod -R o\+rX/);
