@@ -5,7 +5,6 @@ import {
   chownSync,
   copyFileSync,
   existsSync,
-  lchownSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -18,6 +17,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { runCommand } from '../host-command.ts';
 import { ENGINE_DIR } from '../paths.ts';
+import { chownTree } from '../sandbox/identity.ts';
 import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
 import { DENIED_PAGE, DENIED_PAGE_HTML, squidConfig } from './squid-config.ts';
 
@@ -98,16 +98,6 @@ export function squidCanBump(): Promise<boolean> {
     canBump.set(path, known);
   }
   return known;
-}
-
-/** squid's certificate store (a folder of a few files the harness just made) handed to squid's user; links are changed, never followed. */
-function chownTree(dir: string, uid: number, gid: number): void {
-  lchownSync(dir, uid, gid);
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) chownTree(path, uid, gid);
-    else lchownSync(path, uid, gid);
-  }
 }
 
 /** openssl's arguments for a one-day self-signed certificate and its EC key. */
@@ -327,6 +317,7 @@ export async function launchEgress(
     chownSync(dir, user.uid, user.gid);
     chownSync(accessLogPath, user.uid, user.gid);
     if (bump) {
+      // squid's certificate store: a folder of a few files just made.
       chownTree(bump.certDb, user.uid, user.gid);
       chownSync(bump.caKey, user.uid, user.gid);
     }

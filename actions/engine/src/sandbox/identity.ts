@@ -30,23 +30,30 @@ export const effectiveSandboxUid = (user: SandboxUser | null): number => user?.u
 
 /**
  * Hands a folder the harness made for the sandbox (a fresh workspace, a log folder) to its
- * user; a no-op for an unprivileged harness. Links are changed, never followed. In process:
- * these trees are small, and starting `chown -R` cost more than the walk.
+ * user; a no-op for an unprivileged harness.
  */
 export function giveTo(user: SandboxUser | null, path: string): void {
   if (!user) return;
-  const pending = [path];
   try {
-    for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-      lchownSync(dir, user.uid, user.gid);
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const entry = join(dir, e.name);
-        if (e.isDirectory()) pending.push(entry);
-        else lchownSync(entry, user.uid, user.gid);
-      }
-    }
+    chownTree(path, user.uid, user.gid);
   } catch (e) {
     throw new Error(`cannot hand ${path} to the sandbox user ${user.uid}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Gives a tree the harness made to another user. Links are changed, never followed. In
+ * process: these trees are small, and starting `chown -R` cost more than the walk.
+ */
+export function chownTree(path: string, uid: number, gid: number): void {
+  const pending = [path];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    lchownSync(dir, uid, gid);
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const entry = join(dir, e.name);
+      if (e.isDirectory()) pending.push(entry);
+      else lchownSync(entry, uid, gid);
+    }
   }
 }
 
