@@ -22,12 +22,10 @@ const version = async (cmd: string, arg = '--version'): Promise<string> => {
 };
 
 /**
- * What the sandbox ran on, as a digest reference. docker/apptainer: the image reference
- * pinned by digest. bwrap has no image: it runs the host OS read-only, so the digest
- * identifies the host (os-release and tool versions) under the `host/bwrap` name.
+ * What bwrap runs on: it has no image and uses the host OS read-only, so a digest of the host
+ * (os-release and tool versions) under the `host/bwrap` name identifies it.
  */
-export async function imageReference(runtime: RuntimeKind, image: string | null): Promise<string> {
-  if (runtime !== 'bwrap' && image) return image;
+async function hostReference(): Promise<string> {
   const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const identity = [osRelease, ...(await Promise.all([version('bwrap'), version('python3'), version('socat', '-V')]))].join('\n');
   return `host/bwrap@sha256:${sha256(identity)}`;
@@ -39,19 +37,20 @@ export interface Provenance {
 }
 
 /**
- * The harness commit and the sandboxes' image references of a cell. Asked while the cell is
- * set up and the agent runs (git and the tools' --version take a moment), read when the
- * result is written.
+ * The harness commit and what each sandbox of a cell ran on: docker and apptainer images as
+ * pinned by digest, otherwise the host's reference (asked once for both). Asked while the
+ * agent runs (git and the tools' --version take a moment), read when the result is written.
  */
 export async function cellProvenance(
   engineDir: string,
   runtime: RuntimeKind,
   images: { agent: string | null; evaluation: string | null },
 ): Promise<Provenance> {
-  const [commit, agent, evaluation] = await Promise.all([
+  const pinned = (image: string | null): image is string => runtime !== 'bwrap' && Boolean(image);
+  const [commit, host] = await Promise.all([
     harnessCommit(engineDir),
-    imageReference(runtime, images.agent),
-    imageReference(runtime, images.evaluation),
+    pinned(images.agent) && pinned(images.evaluation) ? null : hostReference(),
   ]);
-  return { harnessCommit: commit, images: { agent, evaluation } };
+  const reference = (image: string | null) => (pinned(image) ? image : (host as string));
+  return { harnessCommit: commit, images: { agent: reference(images.agent), evaluation: reference(images.evaluation) } };
 }

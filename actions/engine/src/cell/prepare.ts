@@ -414,8 +414,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   ]);
   // Everything settles before anything is reported, so teardown finds each part finished. A
   // preflight problem comes first: a missing tool also fails the service that needed it.
-  const [checks, workspace, up] = await Promise.allSettled([checked, built, services]);
-  for (const r of [checks, workspace, up]) if (r.status === 'rejected') throw r.reason;
+  await allFinished([checked, built, services]);
   mark('services-up');
   // The sockets are the sandbox's only ways out: its user (and nobody else) may connect.
   const sockets = [join(paths.sockets, 'llm.sock'), join(paths.sockets, 'eval.sock'), cell.services.egress?.socketPath];
