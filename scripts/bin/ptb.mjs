@@ -28,9 +28,9 @@ if (major === 24) {
     const { realpathSync } = await import('node:fs');
     const projectNode = join(root, 'node_modules', 'node', 'bin', 'node');
     const { buildValidateSnapshot, snapshotFresh } = await import('./validate-snapshot.mjs');
+    const projectNodeRuns = existsSync(projectNode) && realpathSync(projectNode) === realpathSync(process.execPath);
     // PTB_SNAPSHOT_UNUSABLE: the launcher found that this Node could not load the snapshot.
-    const stale = process.env.PTB_SNAPSHOT_UNUSABLE === '1' || !snapshotFresh(cache);
-    if (existsSync(projectNode) && realpathSync(projectNode) === realpathSync(process.execPath) && stale)
+    if (projectNodeRuns && (process.env.PTB_SNAPSHOT_UNUSABLE === '1' || !snapshotFresh(cache)))
       await buildValidateSnapshot({ root, cacheDir: cache, launcher: fileURLToPath(import.meta.url) });
   }
 } else {
