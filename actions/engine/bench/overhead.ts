@@ -49,7 +49,10 @@ const STEPS = [
   'agent-start',
   'agent-first-output',
 ] as const;
+// Where the teardown goes, in ms after the agent's end with the evaluator's own time left out.
+const TEARDOWN_STEPS = ['final-model-collected', 'model-checked', 'contamination-scanned', 'integrity-checked', 'result-written'];
 const steps = new Map<string, number[]>();
+const teardownSteps = new Map<string, number[]>();
 for (let i = 0; i < CELLS; i++) {
   const marks = new Map<string, number>();
   await runCell({
@@ -68,8 +71,13 @@ for (let i = 0; i < CELLS; i++) {
   });
   const m = (k: string) => marks.get(k) ?? Number.NaN;
   for (const step of STEPS.slice(1)) steps.set(step, [...(steps.get(step) ?? []), (m(step) - m('job-start')) / 1000]);
+  const verifying = m('verify-end') - m('verify-start');
+  for (const step of TEARDOWN_STEPS) {
+    const after = m(step) - m('agent-end') - (m(step) >= m('verify-end') ? verifying : 0);
+    teardownSteps.set(step, [...(teardownSteps.get(step) ?? []), after / 1000]);
+  }
   setup.push((m('agent-first-output') - m('job-start')) / 1000);
-  teardown.push((m('result-written') - m('agent-end') - (m('verify-end') - m('verify-start'))) / 1000);
+  teardown.push((m('result-written') - m('agent-end') - verifying) / 1000);
 }
 rmSync(root, { recursive: true, force: true });
 
@@ -88,3 +96,5 @@ row('job start -> agent first instruction', setup);
 row('agent end -> result.json (evaluator excluded)', teardown);
 console.log('setup steps, done at (median ms after job start; the first four overlap):');
 for (const [key, xs] of steps) console.log(`  ${key.padEnd(44)} ${(stats(xs).median * 1000).toFixed(0).padStart(5)} ms`);
+console.log('teardown steps, done at (median ms after the agent ended, the evaluator excluded):');
+for (const [key, xs] of teardownSteps) console.log(`  ${key.padEnd(44)} ${(stats(xs).median * 1000).toFixed(0).padStart(5)} ms`);

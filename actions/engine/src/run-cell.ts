@@ -4,12 +4,13 @@ import { capFinding, type HarnessSideEnd, providerOutage, proxyRefusalFindings, 
 import { type AgentOutcome, runAgent } from './cell/agent.ts';
 import { type Collected, collectFinalModel } from './cell/collect.ts';
 import type { Cell } from './cell/context.ts';
-import { type EgressAudit, integrityFindings, llmJudge, readEgressLog } from './cell/judge.ts';
+import { type EgressAudit, fileFindings, integrityFindings, llmJudge, readEgressLog } from './cell/judge.ts';
 import { prepareCell, teardownCell } from './cell/prepare.ts';
 import { recordResult, type Verdict } from './cell/record.ts';
 import { verifyFinalModel } from './cell/verify.ts';
 import { isDenied } from './egress/access-log.ts';
 import type { LlmUsage } from './egress/llm-proxy.ts';
+import { treeSha256 } from './hash.ts';
 import { gpuComputePids } from './preflight.ts';
 import { writeTimeline } from './trace/collect.ts';
 import type { CellRequest } from './types.ts';
@@ -75,6 +76,8 @@ async function runPhases(cell: Cell): Promise<CellResult> {
   const findings: IntegrityFinding[] = [];
   let agent: AgentOutcome | null = null;
   let collected: Collected | null = null;
+  let filesChecked: Promise<IntegrityFinding[]> = Promise.resolve([]);
+  let modelHashed: Promise<string | null> = Promise.resolve(null);
   let usage: LlmUsage | null = null;
   let egress: EgressAudit = { requests: 0, denied: 0 };
   let verifySeconds = 0;
@@ -100,6 +103,11 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     const gpuAsked = cell.gpus.length > 0 ? gpuComputePids(cell.gpuIndex) : Promise.resolve([]);
     collected = collectFinalModel(cell);
     const gpuLeft = await gpuAsked;
+    cell.mark('final-model-collected');
+    // The checks of the files left run beside the verification (they read only what no one writes now).
+    filesChecked = fileFindings(cell, collected);
+    filesChecked.catch(() => {}); // awaited in the judge phase
+    if (collected.kind === 'snapshot') modelHashed = treeSha256(collected.dir).catch(() => null);
     // The provider failing under the agent, or a CLI that never started, is not the agent's failure.
     const agentUsage = cell.services.llm?.usage() ?? null;
     const endState = {
@@ -157,7 +165,8 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     await egressStopped;
     const access = readEgressLog(cell);
     egress = { requests: access.length, denied: access.filter(isDenied).length };
-    findings.unshift(...(await integrityFindings(cell, agent, collected, access, gpuLeft)));
+    findings.unshift(...integrityFindings(cell, agent, await filesChecked, access, gpuLeft));
+    cell.mark('integrity-checked');
     if (usage) findings.push(...capFinding(usage, cell.req.llmCap), ...proxyRefusalFindings(usage));
     findings.push(...timelineOf(cell, agent, access));
 
@@ -165,7 +174,7 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     return await recordResult(cell, {
       verdict: { ...verdict, findings },
       agent,
-      snapshotDir: collected.kind === 'snapshot' ? collected.dir : null,
+      finalModelSha256: modelHashed,
       usage,
       egress,
       verifySeconds,
@@ -184,7 +193,7 @@ async function runPhases(cell: Cell): Promise<CellResult> {
         findings,
       },
       agent,
-      snapshotDir: collected?.kind === 'snapshot' ? collected.dir : null,
+      finalModelSha256: modelHashed,
       usage: usage ?? cell.services.llm?.usage() ?? null,
       egress,
       verifySeconds,

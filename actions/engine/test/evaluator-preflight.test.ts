@@ -1,10 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentManifest } from '@ptb/core';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { PreflightError, runCell } from '../src/index.ts';
+import { type EvaluationEnvironment, evaluationEnvironment, evaluatorPreflight } from '../src/verify/environment.ts';
+import { type PreflightPasses, preflightPasses } from '../src/verify/preflight-passes.ts';
 import { cleanupTempDirs, MANIFEST_YAML, submissionDir, tempDir, writeScript } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
@@ -59,5 +62,94 @@ describe('the evaluator is checked before the agent starts', () => {
     await expect(v1Cell(marker)).rejects.toThrow(
       /evaluator of aime2025: .*chat template templates\/qwen3\.jinja is not in the data cache/s,
     );
+  });
+});
+
+// A pass of the evaluator preflight is remembered per runner and reused while nothing it read
+// has changed: the check is Python's start-up plus a few file reads, before every cell.
+describe('a pass of the evaluator preflight is reused only while nothing it rested on changed', () => {
+  const SMOKE = loadDefinition('v1-gpu-smoke');
+  const gpuArith = SMOKE.benchmarks.find((b) => b.id === 'gpu-arith');
+  if (!gpuArith) throw new Error('v1-gpu-smoke has no gpu-arith');
+
+  /** Our own evaluators (a copy this test may change) and a data cache, with the real evaluation environment. */
+  function setUp() {
+    const root = tempDir('preflight-passes');
+    cpSync(evaluationEnvironment().evaluatorsDir, join(root, 'evaluators'), { recursive: true });
+    mkdirSync(join(root, 'data'));
+    const env = evaluationEnvironment({
+      ...process.env,
+      PTB_EVALUATORS_DIR: join(root, 'evaluators'),
+      PTB_EVAL_DATA: join(root, 'data'),
+    });
+    return {
+      env,
+      record: join(root, 'cache', 'evaluator-preflight.json'),
+      task: join(root, 'evaluators', 'ptb_evals', 'gpu_arith', 'gpu_arith.py'),
+    };
+  }
+  const check = (env: EvaluationEnvironment, passes: PreflightPasses) =>
+    evaluatorPreflight(gpuArith as NonNullable<typeof gpuArith>, 'qwen3', env, passes);
+
+  test('the first check runs Python and is remembered (a file only this user can read); the next one is answered from it', async () => {
+    const { env, record } = setUp();
+    const passes = preflightPasses(record, { racyMs: 0 });
+    expect(await check(env, passes)).toEqual({ problems: [], reused: false });
+    expect(statSync(record).mode & 0o777).toBe(0o600);
+    expect(await check(env, passes)).toEqual({ problems: [], reused: true });
+    // Another check (another data cache) is not answered by this one's pass.
+    const other = { ...env, dataDir: tempDir('other-data') };
+    expect(await check(other, passes)).toEqual({ problems: [], reused: false });
+  });
+
+  test('the task file rewritten with the same bytes and its times set back: checked again', async () => {
+    const { env, record, task } = setUp();
+    const passes = preflightPasses(record, { racyMs: 0 });
+    await check(env, passes);
+    const before = statSync(task, { bigint: true });
+    const times = join(tempDir('times'), 'reference');
+    writeFileSync(times, '');
+    execFileSync('touch', ['-r', task, times]);
+    writeFileSync(task, readFileSync(task));
+    // Set back to the nanosecond: only the change time tells.
+    execFileSync('touch', ['-r', times, task]);
+    const after = statSync(task, { bigint: true });
+    expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    expect(await check(env, passes)).toEqual({ problems: [], reused: false });
+    expect(await check(env, passes)).toEqual({ problems: [], reused: true });
+  });
+
+  test('the task file deleted after a pass: checked again and reported; a problem is never remembered', async () => {
+    const { env, record, task } = setUp();
+    const passes = preflightPasses(record, { racyMs: 0 });
+    expect((await check(env, passes)).problems).toEqual([]);
+    rmSync(task);
+    for (let i = 0; i < 2; i++) {
+      const found = await check(env, passes);
+      expect(found.reused).toBe(false);
+      expect(found.problems.join('\n')).toMatch(/the task file .*gpu_arith\.py is missing/);
+    }
+  });
+
+  test('a record that others may write, or that another user owns, is not believed', async () => {
+    const { env, record } = setUp();
+    const passes = preflightPasses(record, { racyMs: 0 });
+    await check(env, passes);
+    chmodSync(record, 0o666);
+    expect((await check(env, passes)).reused).toBe(false);
+    chmodSync(record, 0o600);
+    expect((await check(env, passes)).reused).toBe(true);
+    if (process.getuid?.() === 0) {
+      chownSync(record, 64000, 64000);
+      expect((await check(env, passes)).reused).toBe(false);
+    }
+  });
+
+  test('a pass whose inputs changed just before the check is not remembered (a change during the check would look seen)', async () => {
+    const { env, record } = setUp();
+    // Every input of this fresh copy changed within the last minute.
+    const passes = preflightPasses(record, { racyMs: 60_000 });
+    expect(await check(env, passes)).toEqual({ problems: [], reused: false });
+    expect(await check(env, passes)).toEqual({ problems: [], reused: false });
   });
 });

@@ -83,6 +83,7 @@ export async function runAgent(cell: Cell): Promise<AgentOutcome> {
           cell.mark('agent-first-output');
           // Asked now, answered long before the result is written.
           cell.provenance().catch(() => {});
+          void cell.testItems();
         },
       });
       runs.push(r);

@@ -11,7 +11,7 @@ import type { RuntimeContext } from '../sandbox/runtime.ts';
 import type { ScratchFs } from '../sandbox/scratch-fs.ts';
 import type { SandboxSpec } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
-import type { EvaluationEnvironment } from '../verify/environment.ts';
+import type { EvaluationEnvironment, TestItemsRead } from '../verify/environment.ts';
 import type { ProtectedHashes } from '../workspace.ts';
 
 /** The request itself is wrong (unknown model or benchmark, bad agent script): exit 1, no result. */
@@ -40,6 +40,8 @@ export interface Cell {
    * tools' --version then run beside it, not beside the setup), read when the result is written.
    */
   provenance: () => Promise<Provenance>;
+  /** The benchmark's test items for the contamination scan: asked once the agent has started, read at its end. */
+  testItems: () => Promise<TestItemsRead>;
   /** Each mark so far, in ms after the job's start (written to logs/harness-marks.json). */
   marks: { name: string; afterMs: number }[];
   paths: {

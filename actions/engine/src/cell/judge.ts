@@ -9,9 +9,8 @@ import { modelIdentityFindings, tokenizerVocab } from '../integrity/model-identi
 import { parsePythonJson } from '../integrity/python-json.ts';
 import { type TextSource, textSources, workspaceFiles } from '../integrity/text-sources.ts';
 import { instructCopyFindings, modelTensors, tensorFindings } from '../integrity/weights.ts';
-import { BUNDLES_DIR, modelDirIn } from '../paths.ts';
+import { modelDirIn } from '../paths.ts';
 import { readBounded, safeFileSha256, walkTree } from '../safe-fs.ts';
-import { benchmarkTestItems } from '../verify/environment.ts';
 import type { AgentOutcome } from './agent.ts';
 import type { Collected } from './collect.ts';
 import type { Cell } from './context.ts';
@@ -111,21 +110,6 @@ async function* contaminationSources(cell: Cell): AsyncGenerator<TextSource> {
   if (trace) yield trace;
 }
 
-/** Test items known to the harness (the bundle's test.jsonl), for the contamination scan. */
-export function testItems(evaluatorDir: string | null): { id: string; text: string }[] | null {
-  const file = evaluatorDir ? readBounded(join(evaluatorDir, 'test.jsonl'), 256 * 2 ** 20) : null;
-  if (!file) return null;
-  return file.bytes
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      const item = JSON.parse(l) as Record<string, unknown>;
-      const text = [item.question, item.input, item.prompt].find((v) => typeof v === 'string') as string | undefined;
-      return { id: String(item.id ?? i + 1), text: text ?? '' };
-    });
-}
-
 /** Scripts the agent left (for the optional LLM judge), bounded in size. */
 function codeFiles(workspace: string): { path: string; text: string }[] {
   const out: { path: string; text: string }[] = [];
@@ -176,14 +160,12 @@ export function readEgressLog(cell: Cell): ReturnType<typeof parseAccessLog> {
   return access;
 }
 
-/** Every integrity check of the cell, with evidence. Reads only the snapshot and bounded pieces of the workspace. */
-export async function integrityFindings(
-  cell: Cell,
-  agent: AgentOutcome,
-  collected: Collected,
-  access: ReturnType<typeof parseAccessLog>,
-  gpuLeft: number[],
-): Promise<IntegrityFinding[]> {
+/**
+ * The checks of what the agent left on disk: protected files, verdicts written in advance, the
+ * final model's snapshot against the base model, test items in its files and trace. Nothing
+ * they read changes once the agent is gone, so they run while the verifier scores the model.
+ */
+export async function fileFindings(cell: Cell, collected: Collected): Promise<IntegrityFinding[]> {
   const ws = cell.paths.workspace;
   const findings: IntegrityFinding[] = [];
   const after = new Map<string, string | null>();
@@ -192,12 +174,30 @@ export async function integrityFindings(
   findings.push(...prewrittenVerdictFindings(walkTree(ws).entries.map((f) => f.rel)));
   if (collected.kind !== 'missing') findings.push(...collected.findings);
   if (collected.kind === 'snapshot') findings.push(...(await modelFindings(cell, collected.dir)));
-  const items = cell.evaluation.bundle
-    ? testItems(join(BUNDLES_DIR, cell.evaluation.bundle, 'evaluator'))
-    : cell.inspectOnHost
-      ? benchmarkTestItems(cell.benchmark, cell.evalEnvironment)
-      : null;
-  if (items) findings.push(...(await scanContamination(contaminationSources(cell), items)));
+  cell.mark('model-checked');
+  // Read while the agent ran: by now it is (nearly always) already there.
+  const items = await cell.testItems();
+  if (items.kind === 'items') findings.push(...(await scanContamination(contaminationSources(cell), items.items)));
+  else if (items.kind === 'unreadable')
+    findings.push({
+      check: 'harness',
+      severity: 'warning',
+      summary: "the benchmark's test items could not be read, so the contamination scan did not run",
+      evidence: [cell.redact(items.why).slice(0, 2000)],
+    });
+  cell.mark('contamination-scanned');
+  return findings;
+}
+
+/** Every integrity check of the cell, with evidence: those of the files (`fileFindings`, run earlier), then the run's own. */
+export function integrityFindings(
+  cell: Cell,
+  agent: AgentOutcome,
+  files: readonly IntegrityFinding[],
+  access: ReturnType<typeof parseAccessLog>,
+  gpuLeft: number[],
+): IntegrityFinding[] {
+  const findings: IntegrityFinding[] = [...files];
   findings.push(...egressFindings(access, cell.def.network.deny, { allow: cell.def.network.allow }));
   if (agent.leftovers.length > 0)
     findings.push({

@@ -21,6 +21,7 @@ import { keysFromEnv, PLACEHOLDER_KEY, startLlmProxy } from '../egress/llm-proxy
 import { launchEgress } from '../egress/squid.ts';
 import { startEvalService } from '../eval-service.ts';
 import { fileSha256, sha256 } from '../hash.ts';
+import { cellTestItems } from '../integrity/test-items.ts';
 import { BUNDLES_DIR, defaultModelCache, ENGINE_DIR, modelDirIn } from '../paths.ts';
 import { gpuDevices, PreflightError, preflight, sandboxProblems } from '../preflight.ts';
 import { taskPrompt } from '../prompt.ts';
@@ -32,7 +33,7 @@ import { DiskLimitError, makeScratchFs, removeTree } from '../sandbox/scratch-fs
 import { seccompBytes } from '../sandbox/seccomp.ts';
 import { INSIDE, LLM_PORT, type Mount, PROXY_PORT, type SandboxSpec, toolchain } from '../sandbox/spec.ts';
 import type { CellRequest } from '../types.ts';
-import { evaluationEnvironment, evaluatorPreflight } from '../verify/environment.ts';
+import { evaluationEnvironment, evaluatorPreflight, type TestItemsRead } from '../verify/environment.ts';
 import { evaluationOf } from '../verify/evaluation.ts';
 import { evalEnvMounts } from '../verify/verifier.ts';
 import { buildWorkspace } from '../workspace.ts';
@@ -177,7 +178,9 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   });
   machine.catch(() => {}); // awaited below, after the setup it overlaps
   // The evaluator resolves and its data are present offline, before any agent time is spent.
-  const evaluatorChecks = inspectOnHost ? evaluatorPreflight(benchmark, baseModel.family, evalEnvironment) : Promise.resolve([]);
+  const evaluatorChecks = inspectOnHost
+    ? evaluatorPreflight(benchmark, baseModel.family, evalEnvironment)
+    : Promise.resolve({ problems: [], reused: false });
   evaluatorChecks.catch(() => {}); // awaited below
   // A problem of the submission found here is reported after the machine's own, if any:
   // those are the runner's fault, and the cell is retried elsewhere.
@@ -219,6 +222,15 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
 
   let asked: Promise<Provenance> | undefined;
   const provenance = () => (asked ??= cellProvenance(ENGINE_DIR, req.runtime, { agent: agentImage, evaluation: evalImage }));
+  let itemsAsked: Promise<TestItemsRead> | undefined;
+  const testItems = () =>
+    (itemsAsked ??= cellTestItems({ bundle: evaluation.bundle ?? null, inspectOnHost, benchmark, evalEnvironment }).then(
+      (read) => {
+        mark('test-items-read');
+        return read;
+      },
+      (e: unknown): TestItemsRead => ({ kind: 'unreadable', why: e instanceof Error ? e.message : String(e) }),
+    ));
 
   // Results and verdicts live outside anything the agent can reach; stale ones are removed first.
   const out = req.outDir;
@@ -252,6 +264,7 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
     mark,
     marks,
     provenance,
+    testItems,
     paths: {
       out,
       logs,
@@ -311,8 +324,8 @@ export async function prepareCell(req: CellRequest, onStarted: (cell: Cell) => v
   // Every problem found is reported at once: the machine's, the evaluator's, the sandbox's.
   const checked = Promise.allSettled([
     machine.then(() => mark('preflight-machine')),
-    evaluatorChecks.then((problems) => {
-      mark('preflight-evaluator');
+    evaluatorChecks.then(({ problems, reused }) => {
+      mark(reused ? 'preflight-evaluator-reused' : 'preflight-evaluator');
       return problems.map((p) => `evaluator of ${benchmark.id}: ${p}`);
     }),
     sandboxChecks.finally(() => mark('preflight-sandbox')),

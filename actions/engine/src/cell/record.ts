@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type CellResult, CellResult as CellResultSchema, type IntegrityFinding, manifestSha256 } from '@ptb/core';
 import type { LlmUsage } from '../egress/llm-proxy.ts';
-import { treeSha256 } from '../hash.ts';
 import { safeFileSha256 } from '../safe-fs.ts';
 import type { AgentOutcome } from './agent.ts';
 import type { Cell } from './context.ts';
@@ -23,7 +22,8 @@ export interface Verdict {
 export interface RecordInput {
   verdict: Verdict;
   agent: AgentOutcome | null;
-  snapshotDir: string | null;
+  /** The content hash of the final model's snapshot (computed while it was verified); null without one. */
+  finalModelSha256: Promise<string | null>;
   usage: LlmUsage | null;
   egress: EgressAudit;
   verifySeconds: number;
@@ -55,7 +55,7 @@ export async function recordResult(cell: Cell, input: RecordInput): Promise<Cell
       kind: 'verified',
       harnessCommit,
       images,
-      finalModelSha256: input.snapshotDir ? await treeSha256(input.snapshotDir) : null,
+      finalModelSha256: await input.finalModelSha256,
       traceSha256: await safeFileSha256(cell.paths.traceFile),
       runner: hostname(),
       startedAt: new Date(cell.jobStart).toISOString(),

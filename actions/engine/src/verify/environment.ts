@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark } from '@ptb/core';
+import { sha256 } from '../hash.ts';
 import { runCommand } from '../host-command.ts';
 import { ENGINE_DIR } from '../paths.ts';
 import { chatTemplateFor, evaluationOf, inspectTaskRef } from './evaluation.ts';
+import { type PreflightPasses, preflightPasses, preflightPassesFile } from './preflight-passes.ts';
 
 /**
  * Where the evaluation lives on a bwrap runner: the Python environment with Inspect
@@ -60,63 +61,95 @@ function pythonOptions(e: EvaluationEnvironment, extraEnv: Record<string, string
   };
 }
 
-function runPython(e: EvaluationEnvironment, args: string[], extraEnv: Record<string, string> = {}) {
-  return spawnSync(python(e), ['-m', ...args], {
-    encoding: 'utf8',
-    ...pythonOptions(e, extraEnv),
-    maxBuffer: 256 * 2 ** 20,
-    timeout: 300_000,
-  });
+/** What the evaluator preflight found, and whether a pass of an earlier cell answered for it. */
+export interface EvaluatorCheck {
+  problems: string[];
+  /** A pass remembered from an earlier cell, with nothing it rested on changed since: Python did not run. */
+  reused: boolean;
 }
 
 /**
  * Checks, before an agent starts, that the benchmark can be scored on this runner with the
  * network off: the environment exists, Inspect and the task resolve, the chat template of
  * the family and every pinned file of the benchmark are in the data cache. Returns the
- * problems (empty: ready). A problem is the runner's, never the agent's.
+ * problems (empty: ready). A problem is the runner's, never the agent's. A pass is
+ * remembered (see preflight-passes.ts) and reused while nothing it read has changed.
  */
 export async function evaluatorPreflight(
   benchmark: Benchmark,
   family: string | undefined,
   e: EvaluationEnvironment = evaluationEnvironment(),
-): Promise<string[]> {
+  passes: PreflightPasses = preflightPasses(preflightPassesFile(REPO)),
+): Promise<EvaluatorCheck> {
+  const found = (problems: string[]): EvaluatorCheck => ({ problems, reused: false });
   const spec = evaluationOf(benchmark);
-  if (spec.runner !== 'inspect') return [];
+  if (spec.runner !== 'inspect') return found([]);
   if (!existsSync(python(e)))
-    return [`the evaluation environment ${e.evalEnv} is missing: run actions/engine/images/evaluation/install.sh`];
+    return found([`the evaluation environment ${e.evalEnv} is missing: run actions/engine/images/evaluation/install.sh`]);
   if (!existsSync(e.dataDir))
-    return [`the evaluation data cache ${e.dataDir} is missing: fill it with \`python -m ptb_evals.fetch --dest ${e.dataDir}\``];
+    return found([
+      `the evaluation data cache ${e.dataDir} is missing: fill it with \`python -m ptb_evals.fetch --dest ${e.dataDir}\``,
+    ]);
   let template: string | null;
   try {
     template = chatTemplateFor(benchmark, family);
   } catch (err) {
-    return [err instanceof Error ? err.message : String(err)];
+    return found([err instanceof Error ? err.message : String(err)]);
   }
   const task = inspectTaskRef(spec, benchmark.id).replace(/^\/evaluator\//, `${e.evaluatorsDir}/`);
-  // Python and Inspect take a moment to start: the cell's setup goes on meanwhile.
-  const r = await runCommand(python(e), ['-m', 'ptb_evals.preflight', benchmark.id, task, ...(template ? [template] : [])], {
-    ...pythonOptions(e),
-    timeoutMs: 300_000,
-  });
-  if (r.status === null) return [`the evaluator preflight could not run: ${r.error}`];
-  const lines = `${r.stdout}`.split('\n').filter((l) => l.trim());
-  if (r.status !== 0 && lines.length === 0) return [`the evaluator preflight failed: ${r.stderr.trim().split('\n').pop()}`];
-  return lines;
+  const args = ['-m', 'ptb_evals.preflight', '--json', benchmark.id, task, ...(template ? [template] : [])];
+  const options = pythonOptions(e);
+  // The same check, by the same Python, in the same environment.
+  const key = sha256(JSON.stringify([python(e), args, options]));
+  if (passes.reusable(key)) return { problems: [], reused: true };
+  const startedMs = Date.now();
+  // Python takes a moment to start: the cell's setup goes on meanwhile.
+  const r = await runCommand(python(e), args, { ...options, timeoutMs: 300_000 });
+  if (r.status === null) return found([`the evaluator preflight could not run: ${r.error}`]);
+  let answer: { problems: string[]; inputs: string[] };
+  try {
+    answer = JSON.parse(r.stdout) as typeof answer;
+    if (!Array.isArray(answer.problems) || !Array.isArray(answer.inputs)) throw new Error('not a preflight answer');
+  } catch {
+    return found([`the evaluator preflight failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`]);
+  }
+  if (r.status !== 0 && answer.problems.length === 0)
+    return found([`the evaluator preflight failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`]);
+  if (answer.problems.length === 0) passes.remember(key, [python(e), join(e.evalEnv, 'pyvenv.cfg'), ...answer.inputs], startedMs);
+  return found(answer.problems.map(String));
 }
 
-/**
- * The test items of a benchmark from the data cache, for the contamination scan; null when
- * the benchmark's items are not known to the evaluation environment.
- */
-export function benchmarkTestItems(
+/** What the contamination scan compares against: the benchmark's test items, or why there are none. */
+export type TestItemsRead =
+  | { kind: 'items'; items: { id: string; text: string }[] }
+  /** The benchmark has no item reader: nothing to scan for. */
+  | { kind: 'none' }
+  /** The items exist but could not be read: the scan cannot run (a harness warning, never the agent's fault). */
+  | { kind: 'unreadable'; why: string };
+
+/** Exit status of `ptb_evals.items` for a benchmark it has no reader for. */
+const NO_ITEM_READER = 2;
+
+/** The test items of a benchmark from the data cache (through the evaluation environment's Python), for the contamination scan. */
+export async function benchmarkTestItems(
   benchmark: Benchmark,
   e: EvaluationEnvironment = evaluationEnvironment(),
-): { id: string; text: string }[] | null {
-  if (!existsSync(python(e))) return null;
-  const r = runPython(e, ['ptb_evals.items', benchmark.id]);
-  if (r.status !== 0) return null;
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { id: string; text: string });
+): Promise<TestItemsRead> {
+  if (!existsSync(python(e))) return { kind: 'unreadable', why: `the evaluation environment ${e.evalEnv} is missing` };
+  const r = await runCommand(python(e), ['-m', 'ptb_evals.items', benchmark.id], {
+    ...pythonOptions(e),
+    maxBuffer: 256 * 2 ** 20,
+    timeoutMs: 300_000,
+  });
+  if (r.status === NO_ITEM_READER) return { kind: 'none' };
+  if (r.status !== 0) return { kind: 'unreadable', why: r.error ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}` };
+  try {
+    const items = r.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { id: string; text: string });
+    return { kind: 'items', items };
+  } catch (err) {
+    return { kind: 'unreadable', why: `ptb_evals.items printed something other than JSON lines: ${String(err)}` };
+  }
 }
