@@ -127,6 +127,14 @@ async function runPhases(cell: Cell): Promise<CellResult> {
         atMs: Date.now(),
         text: 'the LLM budget of this run is used up: the proxy refused further requests',
       });
+    // squid's log is complete once it is down, the trace and the agent's LLM calls once the
+    // agent is: the egress audit and the timeline are made while the verifier scores.
+    const ended = agent;
+    const audited = Promise.resolve(egressStopped).then(() => {
+      const access = readEgressLog(cell);
+      return { access, timeline: timelineOf(cell, ended, access) };
+    });
+    audited.catch(() => {}); // awaited in the judge phase
 
     phase = 'verify';
     let verdict: Omit<Verdict, 'findings'>;
@@ -162,13 +170,12 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     usage = cell.services.llm?.usage() ?? null;
     await cell.services.llm?.stop();
     cell.services.llm = null;
-    await egressStopped;
-    const access = readEgressLog(cell);
+    const { access, timeline } = await audited;
     egress = { requests: access.length, denied: access.filter(isDenied).length };
     findings.unshift(...integrityFindings(cell, agent, await filesChecked, access, gpuLeft));
     cell.mark('integrity-checked');
     if (usage) findings.push(...capFinding(usage, cell.req.llmCap), ...proxyRefusalFindings(usage));
-    findings.push(...timelineOf(cell, agent, access));
+    findings.push(...timeline);
 
     phase = 'record';
     return await recordResult(cell, {
