@@ -102,12 +102,13 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     // nvidia-smi answers while the final model is copied.
     const gpuAsked = cell.gpus.length > 0 ? gpuComputePids(cell.gpuIndex) : Promise.resolve([]);
     collected = collectFinalModel(cell);
-    const gpuLeft = await gpuAsked;
     cell.mark('final-model-collected');
-    // The checks of the files left run beside the verification (they read only what no one writes now).
+    // The checks of the files left run while nvidia-smi answers and the verifier scores: they
+    // read only what no one writes any more.
     filesChecked = fileFindings(cell, collected);
     filesChecked.catch(() => {}); // awaited in the judge phase
     if (collected.kind === 'snapshot') modelHashed = treeSha256(collected.dir).catch(() => null);
+    const gpuLeft = await gpuAsked;
     // The provider failing under the agent, or a CLI that never started, is not the agent's failure.
     const agentUsage = cell.services.llm?.usage() ?? null;
     const endState = {

@@ -121,8 +121,8 @@ export async function safeFileSha256(path: string): Promise<string | null> {
       if (n <= 0) break;
       h.update(buf.subarray(0, n));
       at += n;
-      // Large files: let the event loop breathe between pieces.
-      if (at % (64 * 2 ** 20) === 0) await new Promise((r) => setImmediate(r));
+      // Large files: the event loop gets a turn after each piece (hashes run beside other work).
+      if (n === buf.length) await new Promise((r) => setImmediate(r));
     }
     return h.digest('hex');
   } catch {

@@ -3,12 +3,16 @@ import {
   closeSync,
   constants,
   copyFileSync,
+  fchmodSync,
+  fchownSync,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readlinkSync,
+  rmSync,
   type Stats,
 } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -49,8 +53,18 @@ const O_SAFE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
  * tree is copied as that file; any other link is left out), never opening a FIFO, socket
  * or device, walking iteratively within bounds of depth, path length, entries and bytes.
  * Everything left out is listed as a problem. Whatever the tree holds, this returns.
+ *
+ * `linkQuiet`: nothing can write to the tree any more (its writer is gone) and `dest` is on
+ * its filesystem: each file checked is hard-linked instead of copied, then given to the
+ * harness's user and made read-only, so the snapshot costs no time and no space. A file that
+ * cannot be linked is copied. Only root may use it (it must take the files over).
  */
-export function snapshotTree(src: string, dest: string, limits: SnapshotLimits = SNAPSHOT_LIMITS): Snapshot {
+export function snapshotTree(
+  src: string,
+  dest: string,
+  limits: SnapshotLimits = SNAPSHOT_LIMITS,
+  opts: { linkQuiet?: boolean } = {},
+): Snapshot {
   let top: ReturnType<typeof lstatSync>;
   try {
     top = lstatSync(src);
@@ -122,7 +136,7 @@ export function snapshotTree(src: string, dest: string, limits: SnapshotLimits =
         problem('special-file', childRel, `${kindOf(st)}: not copied`);
         continue;
       }
-      const copied = copyRegular(join(src, sourceRel), join(dest, childRel), limits.maxBytes - bytes);
+      const copied = copyRegular(join(src, sourceRel), join(dest, childRel), limits.maxBytes - bytes, opts.linkQuiet === true);
       if (!copied.ok) {
         problem(copied.kind, childRel, copied.detail);
         if (copied.kind === 'too-large') return { kind: 'copied', dir: dest, files, bytes, problems };
@@ -135,11 +149,12 @@ export function snapshotTree(src: string, dest: string, limits: SnapshotLimits =
   return { kind: 'copied', dir: dest, files, bytes, problems };
 }
 
-/** Copies one regular file through a descriptor opened without following links or blocking, within a byte budget. */
+/** Copies (or links) one regular file through a descriptor opened without following links or blocking, within a byte budget. */
 function copyRegular(
   from: string,
   to: string,
   budget: number,
+  link: boolean,
 ): { ok: true; bytes: number } | { ok: false; kind: SnapshotProblemKind; detail: string } {
   let fd: number;
   try {
@@ -151,6 +166,17 @@ function copyRegular(
     const st = fstatSync(fd);
     if (!st.isFile()) return { ok: false, kind: 'special-file', detail: `${kindOf(st)}: not copied` };
     if (st.size > budget) return { ok: false, kind: 'too-large', detail: `the snapshot would exceed its byte limit` };
+    if (link && linkedAsOpened(from, to, st)) {
+      try {
+        // The harness's own from now on: nobody else may change it, nothing in it runs as its owner.
+        fchownSync(fd, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+        fchmodSync(fd, 0o644);
+        return { ok: true, bytes: st.size };
+      } catch {
+        // Not ours to take over (not root): copied instead.
+        rmSync(to, { force: true });
+      }
+    }
     // The descriptor's magic link names exactly the file opened above, whatever the path points to now.
     copyFileSync(`/proc/self/fd/${fd}`, to);
     // Readable by the verification sandbox's user, whatever mode the agent gave it; never executable or setuid.
@@ -161,6 +187,19 @@ function copyRegular(
   } finally {
     closeSync(fd);
   }
+}
+
+/** Hard-links `from` at `to`; true only when the new name is the very file opened (else it is removed again). */
+function linkedAsOpened(from: string, to: string, opened: Stats): boolean {
+  try {
+    linkSync(from, to);
+  } catch {
+    return false;
+  }
+  const made = lstatSync(to, { throwIfNoEntry: false });
+  if (made?.isFile() && made.ino === opened.ino && made.dev === opened.dev) return true;
+  rmSync(to, { force: true });
+  return false;
 }
 
 /** Follows a link inside the tree lexically (at most 8 hops); ok only when it ends at a regular file inside it. */

@@ -34,7 +34,7 @@ export function snapshotFindings(problems: readonly SnapshotProblem[]): Integrit
  * link or not a directory is refused and flagged.
  */
 export function collectFinalModel(cell: Cell): Collected {
-  const snap = takeSnapshot(cell, 'final');
+  const snap = finalSnapshot(cell);
   if (snap.kind === 'absent') return { kind: 'missing', detail: 'final_model/ does not exist' };
   if (snap.kind === 'not-a-directory')
     return {
@@ -46,12 +46,40 @@ export function collectFinalModel(cell: Cell): Collected {
   return { kind: 'snapshot', dir: snap.dir, files: snap.files, bytes: snap.bytes, findings: snapshotFindings(snap.problems) };
 }
 
+/** No honest final model is larger than the disk the agent had (a sparse file can claim more). */
+const limitsOf = (cell: Cell) => ({
+  ...SNAPSHOT_LIMITS,
+  maxBytes: Math.min(SNAPSHOT_LIMITS.maxBytes, cell.scratchFs?.capBytes ?? SNAPSHOT_LIMITS.maxBytes),
+});
+
+/** A copy of final_model/ in the harness's scratch folder (the agent may still be running). */
 function takeSnapshot(cell: Cell, name: string): Snapshot {
   const dir = join(cell.paths.scratch, 'snapshots', name);
   rmSync(dir, { recursive: true, force: true });
-  // No honest final model is larger than the disk the agent had (a sparse file can claim more).
-  const maxBytes = Math.min(SNAPSHOT_LIMITS.maxBytes, cell.scratchFs?.capBytes ?? SNAPSHOT_LIMITS.maxBytes);
-  return snapshotTree(join(cell.paths.workspace, 'final_model'), dir, { ...SNAPSHOT_LIMITS, maxBytes });
+  return snapshotTree(join(cell.paths.workspace, 'final_model'), dir, limitsOf(cell));
+}
+
+/**
+ * The snapshot every later phase reads. The agent is gone, so nothing writes its filesystem
+ * any more: a root harness links the files into a folder beside the workspace (on the same
+ * loop-mounted filesystem, never bound into a sandbox) and takes them over, instead of copying
+ * gigabytes. Anything that stops that (a full disk, a file linked too often) falls back to the
+ * copy, so the agent can neither fail the snapshot nor choose which one it gets.
+ */
+function finalSnapshot(cell: Cell): Snapshot {
+  const fs = cell.scratchFs;
+  if (fs?.enforcement === 'loop' && process.getuid?.() === 0) {
+    const dir = join(fs.dir, 'final-model-snapshot');
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      const snap = snapshotTree(join(cell.paths.workspace, 'final_model'), dir, limitsOf(cell), { linkQuiet: true });
+      if (snap.kind !== 'copied' || !snap.problems.some((p) => p.kind === 'unreadable')) return snap;
+    } catch {
+      // The copy below says what it finds.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return takeSnapshot(cell, 'final');
 }
 
 /** The agent-facing evaluate call: the current final_model/ snapshotted and scored on `limit` samples. */

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { IntegrityFinding } from '@ptb/core';
 import { parseAccessLog } from '../egress/access-log.ts';
 import { scanContamination } from '../integrity/contamination.ts';
@@ -103,9 +104,16 @@ export function traceText(traceFile: string): TextSource | null {
   return { path: 'the agent trace', text: strings.join('\n') };
 }
 
-/** Everything the agent left, decoded, and its trace: where test items are looked for. */
+/**
+ * Everything the agent left, decoded, and its trace: where test items are looked for. The
+ * event loop gets a turn after each piece: the scan runs while the harness starts and
+ * serves the verification.
+ */
 async function* contaminationSources(cell: Cell): AsyncGenerator<TextSource> {
-  yield* textSources(workspaceFiles(cell.paths.workspace));
+  for await (const source of textSources(workspaceFiles(cell.paths.workspace))) {
+    yield source;
+    await nextTurn();
+  }
   const trace = traceText(cell.paths.traceFile);
   if (trace) yield trace;
 }

@@ -1,9 +1,9 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyPenaltyPolicy } from '@ptb/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, tempDir } from '../helpers.ts';
-import { attack, T, violations } from './support.ts';
+import { attack, MODE, SMALL_DISK, T, violations } from './support.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -160,6 +160,54 @@ mkdir final_model/many && cd final_model/many && seq 1 21000 | xargs touch && cd
         .flatMap((f) => f.evidence)
         .join('\n');
       expect(evidence).toMatch(/more than 20000 entries|byte limit/);
+    },
+    T,
+  );
+
+  test(
+    "the snapshot scored is the agent's files as they were when it ended, and the harness's own: nothing can change them afterwards",
+    async () => {
+      let scratch = '';
+      const seen: { ino: number; agentIno: number; uid: number; mode: number }[] = [];
+      const { result } = await attack(HONEST_MODEL, {
+        onScratch: (dir) => {
+          scratch = dir;
+        },
+        // What verification will read, looked at the moment the snapshot is made.
+        onMark: (name) => {
+          if (name !== 'final-model-collected') return;
+          const linked = join(scratch, 'fs', 'final-model-snapshot', 'model.json');
+          const copied = join(scratch, 'snapshots', 'final', 'model.json');
+          const snap = statSync(MODE === 'root' ? linked : copied);
+          const agentFile = statSync(join(scratch, 'fs', 'workspace', 'final_model', 'model.json'), { throwIfNoEntry: false });
+          seen.push({ ino: snap.ino, agentIno: agentFile?.ino ?? -1, uid: snap.uid, mode: snap.mode & 0o7777 });
+        },
+      });
+      expect(result.status).toBe('scored');
+      expect(result.score?.value).toBe(1);
+      expect(seen).toHaveLength(1);
+      const [snap] = seen;
+      // Owned by the harness, writable by nobody else, never setuid.
+      expect(snap?.uid).toBe(process.getuid?.());
+      expect(snap?.mode).toBe(0o644);
+      // As root the agent's filesystem is the harness's: the file is linked, not copied.
+      if (MODE === 'root') expect(snap?.ino).toBe(snap?.agentIno);
+    },
+    T,
+  );
+
+  test(
+    'a model left on a disk filled to the last block: the snapshot still succeeds (outside that disk) and the model is scored',
+    async () => {
+      const { result } = await attack(
+        `${HONEST_MODEL}
+dd if=/dev/zero of=fill bs=1M 2>/dev/null; i=0; while touch "f$i" 2>/dev/null && [ $i -lt 100000 ]; do i=$((i+1)); done
+df -k . | tail -1`,
+        { limits: { diskBytes: SMALL_DISK } },
+      );
+      expect(result.status).toBe('scored');
+      expect(result.score?.value).toBe(1);
+      expect(violations(result, 'final-model')).toEqual([]);
     },
     T,
   );
