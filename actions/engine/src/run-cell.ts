@@ -103,12 +103,6 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     const gpuAsked = cell.gpus.length > 0 ? gpuComputePids(cell.gpuIndex) : Promise.resolve([]);
     collected = collectFinalModel(cell);
     cell.mark('final-model-collected');
-    // The checks of the files left run while nvidia-smi answers and the verifier scores: they
-    // read only what no one writes any more.
-    filesChecked = fileFindings(cell, collected);
-    filesChecked.catch(() => {}); // awaited in the judge phase
-    if (collected.kind === 'snapshot') modelHashed = treeSha256(collected.dir).catch(() => null);
-    const gpuLeft = await gpuAsked;
     // The provider failing under the agent, or a CLI that never started, is not the agent's failure.
     const agentUsage = cell.services.llm?.usage() ?? null;
     const endState = {
@@ -136,6 +130,17 @@ async function runPhases(cell: Cell): Promise<CellResult> {
       return { access, timeline: timelineOf(cell, ended, access) };
     });
     audited.catch(() => {}); // awaited in the judge phase
+    // The checks of the files left read only what no one writes any more. With a model to
+    // verify they start once the verifier has, so that they never hold it up; without one,
+    // at once, while nvidia-smi answers.
+    const checkFiles = (left: Collected) => {
+      filesChecked = fileFindings(cell, left);
+      filesChecked.catch(() => {}); // awaited in the judge phase
+      if (left.kind === 'snapshot') modelHashed = treeSha256(left.dir).catch(() => null);
+    };
+    const toVerify = !harnessEnd && collected.kind === 'snapshot';
+    if (!toVerify) checkFiles(collected);
+    const gpuLeft = await gpuAsked;
 
     phase = 'verify';
     let verdict: Omit<Verdict, 'findings'>;
@@ -155,7 +160,9 @@ async function runPhases(cell: Cell): Promise<CellResult> {
       };
     else if (collected.kind === 'refused') verdict = { status: 'broken', statusDetail: collected.detail, score: null };
     else {
-      const verified = await verifyFinalModel(cell, collected.dir);
+      const verifying = verifyFinalModel(cell, collected.dir);
+      checkFiles(collected);
+      const verified = await verifying;
       cancelled();
       verifySeconds = verified.seconds;
       verdict =
