@@ -57,7 +57,7 @@ const O_SAFE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
  * `linkQuiet`: nothing can write to the tree any more (its writer is gone) and `dest` is on
  * its filesystem: each file checked is hard-linked instead of copied, then given to the
  * harness's user and made read-only, so the snapshot costs no time and no space. A file that
- * cannot be linked is copied. Only root may use it (it must take the files over).
+ * cannot be linked or taken over is copied.
  */
 export function snapshotTree(
   src: string,
@@ -173,7 +173,7 @@ function copyRegular(
         fchmodSync(fd, 0o644);
         return { ok: true, bytes: st.size };
       } catch {
-        // Not ours to take over (not root): copied instead.
+        // Not ours to take over: copied instead.
         rmSync(to, { force: true });
       }
     }

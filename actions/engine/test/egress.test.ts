@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -165,6 +166,41 @@ function rawGet(port: number, target: string, host: string): Promise<{ status: n
 }
 
 describe('a real squid asking our decision', () => {
+  test('stopping squid waits until it has logged every request, one the agent left in flight included, and no longer', async () => {
+    // An upstream that answers only after the proxy is stopped: the request is still in flight.
+    let arrived: () => void = () => {};
+    const waiting = new Promise<void>((r) => {
+      arrived = r;
+    });
+    const held: ServerResponse[] = [];
+    const slow = createServer((_req, res) => {
+      held.push(res);
+      arrived();
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const port = (slow.address() as AddressInfo).port;
+    const base = tempDir('squid-stop');
+    chmodSync(base, 0o711);
+    const egress = await startEgress(join(base, 'e'), ['localhost'], RULES);
+    try {
+      // Through the bridge socket, as the sandbox connects.
+      const client = connect(egress.socketPath);
+      client.on('error', () => {});
+      client.write(`GET http://localhost:${port}/in-flight HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
+      await waiting;
+      await egress.stop();
+      client.destroy();
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+    const raw = readFileSync(egress.accessLogPath, 'utf8');
+    // The aborted request is in the log; so is the harness's own last request, which the audit leaves out.
+    const requests = parseAccessLog(raw).filter((e) => !e.url.startsWith('error:transaction-end-before-headers'));
+    expect(requests.map((e) => e.url)).toEqual([`http://localhost:${port}/in-flight`]);
+    expect(raw).toMatch(/http:\/\/ptb-log-barrier-[0-9a-f]{32}\.invalid\//);
+  });
+
   test('allows the allow list, refuses every spelling of a denied path and a family variant with 403, and logs the rule', async () => {
     const host = await hostServer();
     const base = tempDir('squid');

@@ -32,6 +32,8 @@ describe('the systemd unit', () => {
     expect(settings.get('WorkingDirectory')).toEqual(['/var/lib/ptb-runner/%i']);
     expect(settings.get('Environment')).toContain('PTB_INSTANCE_DIR=/var/lib/ptb-runner/%i');
     expect(settings.get('Environment')).toContain('CUDA_VISIBLE_DEVICES=%i');
+    // Outside the job's work folder, which each job's end empties.
+    expect(settings.get('Environment')).toContain('PTB_CACHE_DIR=/var/lib/ptb-runner/%i/cache');
     // The hook finds the runner's own work folder; a fixed PTB_WORK_DIR would point elsewhere.
     expect((settings.get('Environment') ?? []).some((e) => e.startsWith('PTB_WORK_DIR='))).toBe(false);
   });

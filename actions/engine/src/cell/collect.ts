@@ -61,14 +61,14 @@ function takeSnapshot(cell: Cell, name: string): Snapshot {
 
 /**
  * The snapshot every later phase reads. The agent is gone, so nothing writes its filesystem
- * any more: a root harness links the files into a folder beside the workspace (on the same
- * loop-mounted filesystem, never bound into a sandbox) and takes them over, instead of copying
- * gigabytes. Anything that stops that (a full disk, a file linked too often) falls back to the
- * copy, so the agent can neither fail the snapshot nor choose which one it gets.
+ * any more: the harness links the files into a folder beside the workspace (on the same
+ * filesystem, never bound into a sandbox) and takes them over, instead of copying gigabytes.
+ * Anything that stops that (a full disk, a file linked too often) falls back to the copy, so
+ * the agent can neither fail the snapshot nor choose which one it gets.
  */
 function finalSnapshot(cell: Cell): Snapshot {
   const fs = cell.scratchFs;
-  if (fs?.enforcement === 'loop' && process.getuid?.() === 0) {
+  if (fs) {
     const dir = join(fs.dir, 'final-model-snapshot');
     try {
       rmSync(dir, { recursive: true, force: true });

@@ -3,11 +3,15 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  closeSync,
   copyFileSync,
   existsSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -18,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { runCommand } from '../host-command.ts';
 import { ENGINE_DIR } from '../paths.ts';
 import { chownTree } from '../sandbox/identity.ts';
+import { logBarrierHost } from './access-log.ts';
 import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
 import { DENIED_PAGE, DENIED_PAGE_HTML, squidConfig } from './squid-config.ts';
 
@@ -59,6 +64,54 @@ export function proxyUser(): { uid: number; gid: number } | null {
     return { uid: Number(uid), gid: Number(gid) };
   } catch {
     return null;
+  }
+}
+
+/** How long stopping waits for squid to log its last request (then it is stopped anyway). */
+const BARRIER_WAIT_MS = 500;
+
+/**
+ * A request of the harness, made once every other connection to squid is closed: squid
+ * handles events in order, so when the line of this request is in the access log, the
+ * transactions of the connections closed before it have ended and been logged too.
+ */
+async function logBarrier(port: number, accessLog: string, deadlineMs: number): Promise<boolean> {
+  const host = logBarrierHost(randomBytes(16).toString('hex'));
+  await new Promise<void>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    const done = () => {
+      s.destroy();
+      resolve();
+    };
+    s.setTimeout(Math.max(1, deadlineMs - Date.now()), done);
+    s.on('error', done);
+    s.on('close', done);
+    s.on('data', () => {});
+    s.on('connect', () => s.end(`GET http://${host}/ HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
+  });
+  // The line is written as the transaction ends, around the moment the connection closes.
+  while (Date.now() < deadlineMs) {
+    if (tailIncludes(accessLog, host)) return true;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return false;
+}
+
+/** Whether the last 64 KiB of a file contain `text` (the access log may be large; its end is what changed). */
+function tailIncludes(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, 64 * 1024));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.includes(text);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -402,12 +455,11 @@ export async function launchEgress(
       await closed;
       if (squid.exitCode === null && squid.signalCode === null) {
         const exited = new Promise<void>((r) => squid.once('exit', () => r()));
-        // Log lines are written unbuffered as each request ends, and the sandbox is gone by now:
-        // squid's own shutdown (about 1 s of timers) is not worth waiting for.
-        squid.kill('SIGTERM');
-        const timer = setTimeout(() => squid.kill('SIGKILL'), 50);
+        // Every connection is closed: once squid has logged one more request of ours, it has
+        // logged theirs. Its own shutdown (about 2 s of timers) is not worth waiting for.
+        await logBarrier(port, accessLogPath, Date.now() + BARRIER_WAIT_MS);
+        squid.kill('SIGKILL');
         await exited;
-        clearTimeout(timer);
       }
       removeSegments();
     },

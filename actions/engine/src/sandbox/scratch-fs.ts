@@ -34,7 +34,7 @@ const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'u
  * is root and no dedicated folder was given; otherwise a fresh folder in PTB_SCRATCH_DIR,
  * whose filesystem must be no larger than the cap. The harness's own files (snapshots,
  * logs, sockets) stay in `scratch`, never on the agent's filesystem, except the final
- * model's snapshot: once the agent is gone, a root harness links it beside the workspace.
+ * model's snapshot: once the agent is gone, the harness links it beside the workspace.
  */
 export async function makeScratchFs(opts: {
   scratch: string;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { applyPenaltyPolicy } from '@ptb/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, tempDir } from '../helpers.ts';
-import { attack, MODE, SMALL_DISK, T, violations } from './support.ts';
+import { attack, SMALL_DISK, T, violations } from './support.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -167,31 +167,28 @@ mkdir final_model/many && cd final_model/many && seq 1 21000 | xargs touch && cd
   test(
     "the snapshot scored is the agent's files as they were when it ended, and the harness's own: nothing can change them afterwards",
     async () => {
-      let scratch = '';
+      let workspace = '';
       const seen: { ino: number; agentIno: number; uid: number; mode: number }[] = [];
       const { result } = await attack(HONEST_MODEL, {
-        onScratch: (dir) => {
-          scratch = dir;
+        onScratch: (_dir, ws) => {
+          workspace = ws;
         },
         // What verification will read, looked at the moment the snapshot is made.
         onMark: (name) => {
           if (name !== 'final-model-collected') return;
-          const linked = join(scratch, 'fs', 'final-model-snapshot', 'model.json');
-          const copied = join(scratch, 'snapshots', 'final', 'model.json');
-          const snap = statSync(MODE === 'root' ? linked : copied);
-          const agentFile = statSync(join(scratch, 'fs', 'workspace', 'final_model', 'model.json'), { throwIfNoEntry: false });
-          seen.push({ ino: snap.ino, agentIno: agentFile?.ino ?? -1, uid: snap.uid, mode: snap.mode & 0o7777 });
+          const snap = statSync(join(workspace, '..', 'final-model-snapshot', 'model.json'));
+          const agentFile = statSync(join(workspace, 'final_model', 'model.json'));
+          seen.push({ ino: snap.ino, agentIno: agentFile.ino, uid: snap.uid, mode: snap.mode & 0o7777 });
         },
       });
       expect(result.status).toBe('scored');
       expect(result.score?.value).toBe(1);
       expect(seen).toHaveLength(1);
       const [snap] = seen;
-      // Owned by the harness, writable by nobody else, never setuid.
+      // The agent's file itself (linked, not copied), now the harness's, writable by nobody else, never setuid.
+      expect(snap?.ino).toBe(snap?.agentIno);
       expect(snap?.uid).toBe(process.getuid?.());
       expect(snap?.mode).toBe(0o644);
-      // As root the agent's filesystem is the harness's: the file is linked, not copied.
-      if (MODE === 'root') expect(snap?.ino).toBe(snap?.agentIno);
     },
     T,
   );
