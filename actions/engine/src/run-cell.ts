@@ -185,6 +185,9 @@ async function runPhases(cell: Cell): Promise<CellResult> {
     if (usage) findings.push(...capFinding(usage, cell.req.llmCap), ...proxyRefusalFindings(usage));
     findings.push(...timeline);
 
+    // A run cancelled while it ended (the runner's signal can reach the agent before the
+    // harness) is recorded as cancelled, never scored or penalised.
+    cancelled();
     phase = 'record';
     return await recordResult(cell, {
       verdict: { ...verdict, findings },

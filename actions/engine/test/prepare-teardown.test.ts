@@ -129,3 +129,18 @@ describe('squid is not waited for before the agent starts', () => {
     expect(processesMentioning(scratch)).toEqual([]);
   });
 });
+
+describe('a cancellation that reaches the harness after the agent', () => {
+  test('the runner signal ended the agent first and the harness hears it while the cell ends: recorded as cancelled, never missing or penalised', async () => {
+    const cancel = new AbortController();
+    const run = await runScriptCell('echo started', {
+      signal: cancel.signal,
+      // The agent is gone and the final model collected when the harness learns of the cancellation.
+      onMark: (name) => {
+        if (name === 'final-model-collected') cancel.abort();
+      },
+    });
+    expect([run.result.status, run.result.errorSource, run.result.score]).toEqual(['error', 'fleet', null]);
+    expect(run.result.statusDetail).toMatch(/the run was cancelled in its \w+ phase/);
+  });
+});

@@ -43,6 +43,8 @@ export const INHERITED = [
   'PTB_REQUIRE_GPU',
   'PTB_MIN_FREE_DISK_GB',
   'PTB_ENGINE_DIR',
+  // The harness's own cache (the evaluator preflight's passes), kept beyond the job's checkout.
+  'PTB_CACHE_DIR',
   // The sandbox: its user, its delegated cgroup and size-capped scratch, its limits.
   'PTB_SANDBOX_UID',
   'PTB_CGROUP_PARENT',
