@@ -55,7 +55,9 @@ function signature(path: string): string {
 
 const changedSince = (path: string, ms: number): boolean => {
   try {
-    return Number(lstatSync(path, { bigint: true }).ctimeNs / 1_000_000n) > ms;
+    const own = lstatSync(path, { bigint: true });
+    const target = own.isSymbolicLink() ? statSync(path, { bigint: true }) : own;
+    return Number(own.ctimeNs / 1_000_000n) > ms || Number(target.ctimeNs / 1_000_000n) > ms;
   } catch {
     return false;
   }
