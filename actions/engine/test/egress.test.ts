@@ -189,6 +189,8 @@ describe('a real squid asking our decision', () => {
       client.write(`GET http://localhost:${port}/in-flight HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
       await waiting;
       await egress.stop();
+      // squid and its helpers are gone when stop returns, not a moment later.
+      expect(hostProcessesWith(join(base, 'e'))).toEqual([]);
       client.destroy();
     } finally {
       for (const res of held) res.destroy();

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { runCommand } from '../host-command.ts';
 import { ENGINE_DIR } from '../paths.ts';
 import { chownTree } from '../sandbox/identity.ts';
+import { descendants, identify, signalAll, stillAlive, stillRunning } from '../sandbox/processes.ts';
 import { logBarrierHost } from './access-log.ts';
 import { deploymentRepositories, type EgressDenyRule, type EgressPolicy, withDeployment } from './policy.ts';
 import { DENIED_PAGE, DENIED_PAGE_HTML, squidConfig } from './squid-config.ts';
@@ -458,8 +459,16 @@ export async function launchEgress(
         // Every connection is closed: once squid has logged one more request of ours, it has
         // logged theirs. Its own shutdown (about 2 s of timers) is not worth waiting for.
         await logBarrier(port, accessLogPath, Date.now() + BARRIER_WAIT_MS);
+        // Its helpers (our decision helper, the certificate generator) would leave on their own
+        // once their pipes close; they go with it, and are gone when this returns.
+        const helpers = identify(squid.pid ? descendants(squid.pid) : []);
         squid.kill('SIGKILL');
+        signalAll(
+          helpers.map((p) => p.pid),
+          'SIGKILL',
+        );
         await exited;
+        for (let i = 0; i < 200 && stillRunning(helpers).length > 0; i++) await new Promise((r) => setTimeout(r, 5));
       }
       removeSegments();
     },

@@ -49,6 +49,17 @@ export const identify = (pids: number[]): ProcId[] =>
 
 export const stillAlive = (ids: ProcId[]): number[] => ids.filter((p) => procStat(p.pid)?.start === p.start).map((p) => p.pid);
 
+/** Of those processes, the ones still running: alive and not a zombie waiting for its parent. */
+export const stillRunning = (ids: ProcId[]): number[] =>
+  stillAlive(ids).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+
 export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
     try {
