@@ -463,10 +463,7 @@ export async function launchEgress(
         // once their pipes close; they go with it, and are gone when this returns.
         const helpers = identify(squid.pid ? descendants(squid.pid) : []);
         squid.kill('SIGKILL');
-        signalAll(
-          helpers.map((p) => p.pid),
-          'SIGKILL',
-        );
+        signalAll(stillAlive(helpers), 'SIGKILL');
         await exited;
         for (let i = 0; i < 200 && stillRunning(helpers).length > 0; i++) await new Promise((r) => setTimeout(r, 5));
       }
