@@ -70,7 +70,7 @@ export function walkTree(root: string, limits: WalkLimits = WALK_LIMITS): Walk {
 }
 
 /** Opens a regular file without following a link or blocking; null when it is anything else or cannot be opened. */
-function openRegular(path: string): { fd: number; size: number } | null {
+function openRegular(path: string): { fd: number; size: number; uid: number; mode: number } | null {
   let fd: number;
   try {
     fd = openSync(path, O_SAFE);
@@ -79,7 +79,7 @@ function openRegular(path: string): { fd: number; size: number } | null {
   }
   try {
     const st = fstatSync(fd);
-    if (st.isFile()) return { fd, size: st.size };
+    if (st.isFile()) return { fd, size: st.size, uid: st.uid, mode: st.mode };
   } catch {
     // fall through
   }
@@ -87,8 +87,11 @@ function openRegular(path: string): { fd: number; size: number } | null {
   return null;
 }
 
-/** At most `maxBytes` of a regular file, or null when the path is not a regular file. */
-export function readBounded(path: string, maxBytes: number): { bytes: Buffer; size: number; truncated: boolean } | null {
+/** At most `maxBytes` of a regular file, with its owner and mode; null when the path is not a regular file. */
+export function readBounded(
+  path: string,
+  maxBytes: number,
+): { bytes: Buffer; size: number; truncated: boolean; uid: number; mode: number } | null {
   const f = openRegular(path);
   if (!f) return null;
   try {
@@ -100,7 +103,7 @@ export function readBounded(path: string, maxBytes: number): { bytes: Buffer; si
       if (n <= 0) break;
       got += n;
     }
-    return { bytes: buf.subarray(0, got), size: f.size, truncated: f.size > got };
+    return { bytes: buf.subarray(0, got), size: f.size, truncated: f.size > got, uid: f.uid, mode: f.mode };
   } catch {
     return null;
   } finally {

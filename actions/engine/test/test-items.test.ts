@@ -17,6 +17,8 @@ import { cleanupTempDirs, MANIFEST_YAML, submissionDir, tempDir, writeScript } f
 afterAll(cleanupTempDirs);
 
 const V1 = loadDefinition('v1');
+// Longer than the worst cell below (60 s budget): a failing test never leaves a cell running.
+const CELL_TIMEOUT_MS = 120_000;
 const aime = V1.benchmarks.find((b) => b.id === 'aime2025');
 if (!aime) throw new Error('v1 has no aime2025');
 
@@ -107,7 +109,7 @@ describe('test items read by the evaluation environment (Inspect on the host)', 
       seed: 1,
       runtime: 'bwrap',
       outDir,
-      budgetSeconds: 120,
+      budgetSeconds: 60,
       graceSeconds: 1,
       modelCacheDir: cache,
       limits: { diskBytes: 2 ** 30 },
@@ -129,24 +131,32 @@ describe('test items read by the evaluation environment (Inspect on the host)', 
     return { result, trace };
   }
 
-  test('the items are read while the agent runs, and the test items the agent kept are found and named', async () => {
-    const problems = PROBLEMS.map((p) => `printf '%s\\n' '${p}' >> train.txt`).join('\n');
-    const { result, trace } = await v1Cell(aimeItems, problems);
-    expect(trace).toContain('the harness had the items while I ran');
-    expect(result.status).toBe('missing');
-    expect(result.execution?.endReason).toBe('agent-exited');
-    const contamination = result.integrity.find((f) => f.check === 'contamination');
-    expect(contamination?.severity).toBe('violation');
-    expect(contamination?.evidence.join('\n')).toMatch(/aime-1 found in train\.txt/);
-  });
+  test(
+    'the items are read while the agent runs, and the test items the agent kept are found and named',
+    async () => {
+      const problems = PROBLEMS.map((p) => `printf '%s\\n' '${p}' >> train.txt`).join('\n');
+      const { result, trace } = await v1Cell(aimeItems, problems);
+      expect(trace).toContain('the harness had the items while I ran');
+      expect(result.status).toBe('missing');
+      expect(result.execution?.endReason).toBe('agent-exited');
+      const contamination = result.integrity.find((f) => f.check === 'contamination');
+      expect(contamination?.severity).toBe('violation');
+      expect(contamination?.evidence.join('\n')).toMatch(/aime-1 found in train\.txt/);
+    },
+    CELL_TIMEOUT_MS,
+  );
 
-  test('items that cannot be read: a harness warning says the scan did not run, never a silent pass', async () => {
-    const problems = PROBLEMS.map((p) => `printf '%s\\n' '${p}' >> train.txt`).join('\n');
-    const { result } = await v1Cell(`${aimeItems}\n{"id": "broken`, problems);
-    expect(result.execution?.endReason).toBe('agent-exited');
-    expect(result.integrity.find((f) => f.check === 'contamination')).toBeUndefined();
-    const warning = result.integrity.find((f) => /test items could not be read/.test(f.summary));
-    expect(warning).toMatchObject({ check: 'harness', severity: 'warning' });
-    expect(warning?.evidence.join('\n')).toMatch(/aime25\/test\.jsonl:6 is not valid JSON/);
-  });
+  test(
+    'items that cannot be read: a harness warning says the scan did not run, never a silent pass',
+    async () => {
+      const problems = PROBLEMS.map((p) => `printf '%s\\n' '${p}' >> train.txt`).join('\n');
+      const { result } = await v1Cell(`${aimeItems}\n{"id": "broken`, problems);
+      expect(result.execution?.endReason).toBe('agent-exited');
+      expect(result.integrity.find((f) => f.check === 'contamination')).toBeUndefined();
+      const warning = result.integrity.find((f) => /test items could not be read/.test(f.summary));
+      expect(warning).toMatchObject({ check: 'harness', severity: 'warning' });
+      expect(warning?.evidence.join('\n')).toMatch(/aime25\/test\.jsonl:6 is not valid JSON/);
+    },
+    CELL_TIMEOUT_MS,
+  );
 });

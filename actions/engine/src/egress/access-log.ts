@@ -13,17 +13,17 @@ export interface AccessEntry {
 }
 
 /**
- * Parses squid's native log format, `time elapsed client result/status bytes method url user
- * hierarchy type`, and the helper's verdict after it (squid-config.ts ACCESS_LOG_FORMAT);
- * the harness's own barrier request is left out.
- */
-/**
  * The request the harness makes to squid as it stops it (to a name that resolves nowhere,
  * refused, never forwarded): once it is logged, everything before it is. Not the agent's.
  */
 export const logBarrierHost = (token: string): string => `ptb-log-barrier-${token}.invalid`;
 const LOG_BARRIER = /^http:\/\/ptb-log-barrier-[0-9a-f]{32}\.invalid\//;
 
+/**
+ * Parses squid's native log format, `time elapsed client result/status bytes method url user
+ * hierarchy type`, and the helper's verdict after it (squid-config.ts ACCESS_LOG_FORMAT);
+ * the harness's own barrier request is left out.
+ */
 export function parseAccessLog(text: string): AccessEntry[] {
   const out: AccessEntry[] = [];
   for (const raw of text.split('\n')) {

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Parent pid and start time of a process, from /proc/<pid>/stat (null when it is gone). */
-export function procStat(pid: number): { ppid: number; start: string } | null {
+/** Parent pid, start time and state (R, S, Z...) of a process, from /proc/<pid>/stat (null when it is gone). */
+export function procStat(pid: number): { ppid: number; start: string; state: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(rest[1]), start: rest[19] ?? '' };
+    return { ppid: Number(rest[1]), start: rest[19] ?? '', state: rest[0] ?? '' };
   } catch {
     return null;
   }
@@ -51,14 +51,12 @@ export const stillAlive = (ids: ProcId[]): number[] => ids.filter((p) => procSta
 
 /** Of those processes, the ones still running: alive and not a zombie waiting for its parent. */
 export const stillRunning = (ids: ProcId[]): number[] =>
-  stillAlive(ids).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  });
+  ids
+    .filter((p) => {
+      const st = procStat(p.pid);
+      return st?.start === p.start && st.state !== 'Z';
+    })
+    .map((p) => p.pid);
 
 export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {

@@ -106,15 +106,15 @@ export async function evaluatorPreflight(
   // Python takes a moment to start: the cell's setup goes on meanwhile.
   const r = await runCommand(python(e), args, { ...options, timeoutMs: 300_000 });
   if (r.status === null) return found([`the evaluator preflight could not run: ${r.error}`]);
+  const failed = found([`the evaluator preflight failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`]);
   let answer: { problems: string[]; inputs: string[] };
   try {
     answer = JSON.parse(r.stdout) as typeof answer;
-    if (!Array.isArray(answer.problems) || !Array.isArray(answer.inputs)) throw new Error('not a preflight answer');
+    if (!Array.isArray(answer.problems) || !Array.isArray(answer.inputs)) return failed;
   } catch {
-    return found([`the evaluator preflight failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`]);
+    return failed;
   }
-  if (r.status !== 0 && answer.problems.length === 0)
-    return found([`the evaluator preflight failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop() ?? ''}`]);
+  if (r.status !== 0 && answer.problems.length === 0) return failed;
   if (answer.problems.length === 0) passes.remember(key, [python(e), join(e.evalEnv, 'pyvenv.cfg'), ...answer.inputs], startedMs);
   return found(answer.problems.map(String));
 }

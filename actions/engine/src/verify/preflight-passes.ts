@@ -1,18 +1,7 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../hash.ts';
+import { readBounded } from '../safe-fs.ts';
 
 /**
  * Passes of the evaluator preflight, remembered per runner so that the next cell need not
@@ -69,31 +58,15 @@ const changedSince = (path: string, ms: number): boolean => {
  */
 function load(file: string): Stored {
   const empty: Stored = { format: FORMAT, passes: {} };
-  let fd: number;
+  const read = readBounded(file, MAX_FILE_BYTES);
+  if (!read || read.truncated || read.uid !== (process.getuid?.() ?? -1) || (read.mode & 0o022) !== 0) return empty;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return empty;
-  }
-  try {
-    const st = fstatSync(fd);
-    const uid = process.getuid?.() ?? -1;
-    if (!st.isFile() || st.uid !== uid || (st.mode & 0o022) !== 0 || st.size > MAX_FILE_BYTES) return empty;
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    const parsed = JSON.parse(buf.subarray(0, got).toString('utf8')) as Partial<Stored>;
+    const parsed = JSON.parse(read.bytes.toString('utf8')) as Partial<Stored>;
     return parsed.format === FORMAT && parsed.passes && typeof parsed.passes === 'object'
       ? { format: FORMAT, passes: parsed.passes }
       : empty;
   } catch {
     return empty;
-  } finally {
-    closeSync(fd);
   }
 }
 
