@@ -2,13 +2,15 @@
  * Removes secrets from text bound for logs and traces: the exact values the harness holds
  * (provider keys, tokens) and anything shaped like a well-known key format.
  */
+// Written `X{n}X*`, never `X{n,}`: V8 runs the latter on a stack that a run of a few
+// megabytes overflows (a RangeError an agent could trigger with its output).
 const KEY_SHAPES: RegExp[] = [
-  /sk-ant-[A-Za-z0-9_-]{10,}/g,
-  /sk-(?:proj-|or-v1-)?[A-Za-z0-9_-]{20,}/g,
-  /AIza[0-9A-Za-z_-]{30,}/g,
-  /hf_[A-Za-z0-9]{20,}/g,
-  /gh[pousr]_[A-Za-z0-9]{30,}/g,
-  /github_pat_[A-Za-z0-9_]{30,}/g,
+  /sk-ant-[A-Za-z0-9_-]{10}[A-Za-z0-9_-]*/g,
+  /sk-(?:proj-|or-v1-)?[A-Za-z0-9_-]{20}[A-Za-z0-9_-]*/g,
+  /AIza[0-9A-Za-z_-]{30}[0-9A-Za-z_-]*/g,
+  /hf_[A-Za-z0-9]{20}[A-Za-z0-9]*/g,
+  /gh[pousr]_[A-Za-z0-9]{30}[A-Za-z0-9]*/g,
+  /github_pat_[A-Za-z0-9_]{30}[A-Za-z0-9_]*/g,
 ];
 
 export const REDACTED = '[REDACTED]';

@@ -292,4 +292,9 @@ describe('redaction', () => {
     expect(redact('key sk-ant-api03-abcdefghijklmnop and hf_abcdefghijklmnopqrstuvwxyz')).toBe('key [REDACTED] and [REDACTED]');
     expect(redact(PLACEHOLDER_KEY)).toBe(PLACEHOLDER_KEY);
   });
+  test('a key-shaped run of many megabytes is redacted, not a crash of the regular expression engine', () => {
+    const redact = makeRedactor([]);
+    for (const prefix of ['sk-ant-', 'sk-proj-', 'AIza', 'hf_', 'ghp_', 'github_pat_'])
+      expect(redact(`x ${prefix}${'A'.repeat(16 * 2 ** 20)} y`)).toBe('x [REDACTED] y');
+  });
 });
