@@ -1,10 +1,13 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseAccessLog } from '../src/egress/access-log.ts';
 import { contaminationFindings, evaluationArgv, modelIdentityFindings, taskPrompt } from '../src/index.ts';
+import { scanContamination, tokenHashes, tokens } from '../src/integrity/contamination.ts';
 import { egressFindings, prewrittenVerdictFindings, protectedFileFindings } from '../src/integrity/findings.ts';
 import { judgePrompt, llmJudgeFindings } from '../src/integrity/llm-judge.ts';
-import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, hostServer, runScriptCell } from './helpers.ts';
+import { emptyCoverage, workspaceFiles } from '../src/integrity/text-sources.ts';
+import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, hostServer, runScriptCell, tempDir } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -29,6 +32,76 @@ describe('contamination scan', () => {
   test('paraphrase-free overlap below the threshold and unrelated text are clean', async () => {
     const train = [{ path: 't.txt', text: 'Natalia sold clips to 48 of her friends. Weng earns money.' }];
     expect(await contaminationFindings(train, items)).toEqual([]);
+  });
+  test('the one-pass tokenizer cuts and hashes exactly as lower-casing and matching [a-z0-9]+ would, for every UTF-16 unit', () => {
+    const fnv = (t: string) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+      return h >>> 0;
+    };
+    // Every code unit between two letters and on its own, so that each one's effect on where a token ends shows.
+    let text = '';
+    for (let c = 0; c < 0x10000; c++) text += `a${String.fromCharCode(c)}Z ${String.fromCharCode(c)} `;
+    text += 'KELVIN\u212aX d\u0130e 123abc';
+    expect([...tokenHashes(text)]).toEqual(tokens(text).map(fnv));
+  });
+  test('float weights give only their header; a file merely named like weights is read whole', () => {
+    const ws = tempDir();
+    const safetensors = (table: object, data: Buffer) => {
+      const h = Buffer.from(JSON.stringify(table));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(h.length));
+      return Buffer.concat([len, h, data]);
+    };
+    const floats = { __metadata__: { format: 'pt' }, w: { dtype: 'BF16', shape: [2, 1024], data_offsets: [0, 4096] } };
+    writeFileSync(`${ws}/model.safetensors`, safetensors(floats, Buffer.alloc(4096, 0x41)));
+    // The same header with bytes past the tensors, and a table of byte tensors: not plain weights.
+    writeFileSync(`${ws}/longer.safetensors`, safetensors(floats, Buffer.alloc(4096 + 64, 0x41)));
+    writeFileSync(
+      `${ws}/bytes.safetensors`,
+      safetensors({ t: { dtype: 'U8', shape: [4096], data_offsets: [0, 4096] } }, Buffer.alloc(4096, 0x41)),
+    );
+    writeFileSync(`${ws}/weights.bin`, Buffer.alloc(3 * 2 ** 20, 0x41));
+    const read = new Map([...workspaceFiles(ws)].map((f) => [f.path, f.bytes.length]));
+    expect([...read.keys()].sort()).toEqual([
+      'bytes.safetensors',
+      'longer.safetensors',
+      'model.safetensors!header',
+      'weights.bin',
+    ]);
+    expect(read.get('model.safetensors!header')).toBe(JSON.stringify(floats).length);
+    expect(read.get('weights.bin')).toBe(3 * 2 ** 20);
+  });
+  test('what the limits leave unread is counted and named, smallest files first', () => {
+    const ws = tempDir();
+    mkdirSync(`${ws}/d`);
+    writeFileSync(`${ws}/d/small.txt`, 'a'.repeat(50));
+    writeFileSync(`${ws}/d/middle.txt`, 'b'.repeat(150));
+    writeFileSync(`${ws}/d/large.txt`, 'c'.repeat(300));
+    writeFileSync(`${ws}/d/largest.txt`, 'd'.repeat(400));
+    const coverage = emptyCoverage();
+    const read = [...workspaceFiles(ws, { perFile: 100, total: 250, depth: 3 }, coverage)].map((f) => [f.path, f.bytes.length]);
+    expect(read).toEqual([
+      ['d/small.txt', 50],
+      ['d/middle.txt', 100],
+      ['d/large.txt', 100],
+    ]);
+    expect(coverage).toEqual({
+      filesUnread: 1,
+      filesCut: 2,
+      examples: [
+        'd/middle.txt (100 of 150 bytes read)',
+        'd/large.txt (100 of 300 bytes read)',
+        "d/largest.txt (400 bytes, past the scan's budget of 250 bytes)",
+      ],
+    });
+  });
+  test('items too short to look for: the sources are never read', async () => {
+    const sources = (function* () {
+      yield { path: 'never.txt', text: 'read' };
+      throw new Error('the scan read a source although it had nothing to look for');
+    })();
+    expect(await scanContamination(sources, [{ id: 's', text: '869+891=' }])).toEqual([]);
   });
 });
 

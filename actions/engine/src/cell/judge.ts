@@ -8,7 +8,7 @@ import { egressFindings, prewrittenVerdictFindings, protectedFileFindings } from
 import { judgePrompt, llmJudgeFindings, proxyJudge } from '../integrity/llm-judge.ts';
 import { modelIdentityFindings, tokenizerVocab } from '../integrity/model-identity.ts';
 import { parsePythonJson } from '../integrity/python-json.ts';
-import { type TextSource, textSources, workspaceFiles } from '../integrity/text-sources.ts';
+import { emptyCoverage, type ScanCoverage, type TextSource, textSources, workspaceFiles } from '../integrity/text-sources.ts';
 import { instructCopyFindings, modelTensors, tensorFindings } from '../integrity/weights.ts';
 import { modelDirIn } from '../paths.ts';
 import { readBounded, safeFileSha256, walkTree } from '../safe-fs.ts';
@@ -109,8 +109,8 @@ export function traceText(traceFile: string): TextSource | null {
  * event loop gets a turn after each piece: the scan runs while the harness starts and
  * serves the verification.
  */
-async function* contaminationSources(cell: Cell): AsyncGenerator<TextSource> {
-  for await (const source of textSources(workspaceFiles(cell.paths.workspace))) {
+async function* contaminationSources(cell: Cell, coverage: ScanCoverage): AsyncGenerator<TextSource> {
+  for await (const source of textSources(workspaceFiles(cell.paths.workspace, undefined, coverage), undefined, coverage)) {
     yield source;
     await nextTurn();
   }
@@ -185,8 +185,11 @@ export async function fileFindings(cell: Cell, collected: Collected): Promise<In
   cell.mark('model-checked');
   // Read while the agent ran: by now it is (nearly always) already there.
   const items = await cell.testItems();
-  if (items.kind === 'items') findings.push(...(await scanContamination(contaminationSources(cell), items.items)));
-  else if (items.kind === 'unreadable')
+  if (items.kind === 'items') {
+    const coverage = emptyCoverage();
+    findings.push(...(await scanContamination(contaminationSources(cell, coverage), items.items)));
+    findings.push(...coverageFindings(coverage));
+  } else if (items.kind === 'unreadable')
     findings.push({
       check: 'harness',
       severity: 'warning',
@@ -195,6 +198,19 @@ export async function fileFindings(cell: Cell, collected: Collected): Promise<In
     });
   cell.mark('contamination-scanned');
   return findings;
+}
+
+/** A scan that could not read everything says so: what it left out may be where the test set is. */
+function coverageFindings(coverage: ScanCoverage): IntegrityFinding[] {
+  if (coverage.filesUnread === 0 && coverage.filesCut === 0) return [];
+  return [
+    {
+      check: 'contamination',
+      severity: 'warning',
+      summary: `the contamination scan did not read everything the agent left: ${coverage.filesUnread} file(s) unread, ${coverage.filesCut} read in part (its limits bound its time; look at these by hand)`,
+      evidence: coverage.examples,
+    },
+  ];
 }
 
 /** Every integrity check of the cell, with evidence: those of the files (`fileFindings`, run earlier), then the run's own. */

@@ -1,6 +1,7 @@
 import type { IntegrityFinding } from '@ptb/core';
 import type { TextSource } from './text-sources.ts';
 
+/** Tokens as the scan sees them: runs of ASCII letters and digits of the lower-cased text. */
 export const tokens = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 
 export interface ContaminationOptions {
@@ -13,34 +14,72 @@ export interface ContaminationOptions {
 
 export const CONTAMINATION_DEFAULTS: ContaminationOptions = { n: 8, threshold: 0.8, tolerated: 3 };
 
-/** A 32-bit hash of a token (FNV-1a). */
-function tokenHash(t: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < t.length; i++) {
-    h ^= t.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
-/** Hash of n consecutive token hashes; two independent 26-bit lanes make a 52-bit key (collisions negligible here). */
-function gramKey(hashes: Uint32Array, start: number, n: number): number {
+/**
+ * An n-gram of token hashes is keyed by two independent 26-bit lanes, 52 bits in all
+ * (collisions negligible here). Lane A alone, through a bit filter, rules out nearly every
+ * position of a source before the full key is looked up.
+ */
+function laneA(hashes: Uint32Array, start: number, n: number): number {
   let a = 7;
-  let b = 11;
-  for (let i = start; i < start + n; i++) {
-    const h = hashes[i] as number;
-    a = (Math.imul(a, 31) + h) >>> 0;
-    b = (Math.imul(b, 131) + (h ^ 0x9e3779b9)) >>> 0;
-  }
-  return (a & 0x3ffffff) * 0x4000000 + (b & 0x3ffffff);
+  for (let i = start; i < start + n; i++) a = (Math.imul(a, 31) + (hashes[i] as number)) >>> 0;
+  return a & 0x3ffffff;
 }
 
-function hashText(text: string): Uint32Array {
-  const out: number[] = [];
-  const re = /[a-z0-9]+/g;
-  const lower = text.toLowerCase();
-  for (let m = re.exec(lower); m; m = re.exec(lower)) out.push(tokenHash(m[0]));
-  return Uint32Array.from(out);
+function laneB(hashes: Uint32Array, start: number, n: number): number {
+  let b = 11;
+  for (let i = start; i < start + n; i++) b = (Math.imul(b, 131) + ((hashes[i] as number) ^ 0x9e3779b9)) >>> 0;
+  return b & 0x3ffffff;
+}
+
+const gramKey = (a: number, b: number): number => a * 0x4000000 + b;
+
+/** Bits indexed by the low 24 bits of lane A (2 MiB). */
+const FILTER_MASK = 0xffffff;
+const inFilter = (filter: Uint32Array, a: number) => ((filter[(a & FILTER_MASK) >>> 5] as number) & (1 << (a & 31))) !== 0;
+
+/**
+ * The 32-bit hash (FNV-1a) of each token of `tokens(text)`, in one pass over the text without
+ * lower-casing it or cutting it into strings (the scan reads hundreds of megabytes). Two
+ * characters outside ASCII lower-case into ASCII letters (U+0130 to "i" and a combining dot,
+ * U+212A KELVIN SIGN to "k"); they are mapped as toLowerCase maps them, so that no text
+ * tokenises differently from `tokens` (a test compares the two over every UTF-16 unit).
+ */
+export function tokenHashes(text: string): Uint32Array {
+  let out = new Uint32Array(Math.max(16, text.length >>> 3));
+  let count = 0;
+  let h = FNV_OFFSET;
+  let inToken = false;
+  const end = () => {
+    if (count === out.length) {
+      const grown = new Uint32Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[count++] = h >>> 0;
+    h = FNV_OFFSET;
+    inToken = false;
+  };
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c === 0x212a)
+      c = 107; // KELVIN SIGN -> k
+    else if (c === 0x130) {
+      // -> "i" then U+0307 (not a token character): the token ends after the i.
+      h = Math.imul(h ^ 105, FNV_PRIME);
+      end();
+      continue;
+    }
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      inToken = true;
+    } else if (inToken) end();
+  }
+  if (inToken) end();
+  return out.subarray(0, count);
 }
 
 interface Item {
@@ -64,8 +103,9 @@ export async function scanContamination(
   const items: Item[] = [];
   // gram key -> [item index, gram index] pairs, per n.
   const index = new Map<number, Map<number, [number, number][]>>();
+  const filter = new Uint32Array((FILTER_MASK + 1) / 32);
   for (const item of testItems) {
-    const hashes = hashText(item.text);
+    const hashes = tokenHashes(item.text);
     if (hashes.length < 4) continue;
     const n = Math.min(opts.n, hashes.length);
     const grams = hashes.length - n + 1;
@@ -73,19 +113,25 @@ export async function scanContamination(
     const byN = index.get(n) ?? new Map<number, [number, number][]>();
     index.set(n, byN);
     for (let g = 0; g < grams; g++) {
-      const key = gramKey(hashes, g, n);
+      const a = laneA(hashes, g, n);
+      filter[(a & FILTER_MASK) >>> 5] = (filter[(a & FILTER_MASK) >>> 5] as number) | (1 << (a & 31));
+      const key = gramKey(a, laneB(hashes, g, n));
       const list = byN.get(key) ?? [];
       list.push([at, g]);
       byN.set(key, list);
     }
   }
+  // Nothing long enough to look for (e.g. items of two or three tokens): the sources are not read.
+  if (items.length === 0) return [];
   const found = new Map<number, string>();
   for await (const source of sources) {
-    const hashes = hashText(source.text);
+    const hashes = tokenHashes(source.text);
     const seen = new Map<number, Set<number>>();
     for (const [n, byN] of index) {
       for (let i = 0; i + n <= hashes.length; i++) {
-        const refs = byN.get(gramKey(hashes, i, n));
+        const a = laneA(hashes, i, n);
+        if (!inFilter(filter, a)) continue;
+        const refs = byN.get(gramKey(a, laneB(hashes, i, n)));
         if (!refs) continue;
         for (const [item, gram] of refs) {
           if (found.has(item)) continue;

@@ -20,6 +20,26 @@ export interface SourceLimits {
 
 export const SOURCE_LIMITS: SourceLimits = { perFile: 64 * 2 ** 20, total: 512 * 2 ** 20, depth: 3 };
 
+/**
+ * What the scan left unread. Its limits keep its time bounded; what they leave out is
+ * reported (an agent can fill its workspace to push a file past them), never dropped silently.
+ */
+export interface ScanCoverage {
+  /** Files not read at all: past the byte budget, unreadable, or not listed by the bounded walk. */
+  filesUnread: number;
+  /** Files read or decoded only in part (past the per-file limit). */
+  filesCut: number;
+  /** Some of them, for the evidence. */
+  examples: string[];
+}
+
+export const emptyCoverage = (): ScanCoverage => ({ filesUnread: 0, filesCut: 0, examples: [] });
+
+const note = (coverage: ScanCoverage, kind: 'filesUnread' | 'filesCut', what: string) => {
+  coverage[kind]++;
+  if (coverage.examples.length < 10) coverage.examples.push(what);
+};
+
 const isGzip = (b: Uint8Array) => b.length > 2 && b[0] === 0x1f && b[1] === 0x8b;
 const isZip = (b: Uint8Array) => b.length > 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 const isParquet = (b: Uint8Array) =>
@@ -39,16 +59,21 @@ function printableShare(b: Uint8Array): number {
   return ok / n;
 }
 
+// The patterns below are written `X{n}X*`, never `X{n,}`: V8 runs the latter on a stack that a
+// run of a few megabytes overflows, and the agent chooses what these files hold.
+const PRINTABLE_RUN = /[\t\n\r\x20-\x7e]{24}[\t\n\r\x20-\x7e]*/g;
+const BASE64_RUN = /[A-Za-z0-9+/]{64}[A-Za-z0-9+/]*={0,2}/g;
+
 /** Runs of printable text in binary data (Arrow IPC and datasets' .arrow files keep strings as plain UTF-8 bytes). */
-function printableRuns(b: Uint8Array, minLength = 24): string {
-  const text = Buffer.from(b).toString('latin1');
-  return (text.match(new RegExp(`[\\t\\n\\r\\x20-\\x7e]{${minLength},}`, 'g')) ?? []).join('\n');
+function printableRuns(b: Uint8Array): string {
+  const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  return (text.match(PRINTABLE_RUN) ?? []).join('\n');
 }
 
 /** Long base64 runs inside text, decoded (a test set hidden as base64 is still a test set). */
 function base64Runs(text: string): Buffer[] {
   const out: Buffer[] = [];
-  for (const m of text.matchAll(/[A-Za-z0-9+/]{64,}={0,2}/g)) {
+  for (const m of text.matchAll(BASE64_RUN)) {
     const decoded = Buffer.from(m[0], 'base64');
     if (decoded.length >= 32) out.push(decoded);
   }
@@ -84,10 +109,14 @@ async function parquetText(b: Uint8Array, maxBytes: number): Promise<string> {
 export async function* textSources(
   files: Iterable<{ path: string; bytes: Uint8Array }>,
   limits: SourceLimits = SOURCE_LIMITS,
+  coverage: ScanCoverage = emptyCoverage(),
 ): AsyncGenerator<TextSource> {
   let budget = limits.total;
   async function* open(path: string, bytes: Uint8Array, depth: number): AsyncGenerator<TextSource> {
-    if (budget <= 0) return;
+    if (budget <= 0) {
+      note(coverage, 'filesUnread', `${path} (the scan's budget of decoded text was spent)`);
+      return;
+    }
     if (depth < limits.depth) {
       try {
         if (isGzip(bytes)) {
@@ -105,8 +134,10 @@ export async function* textSources(
           yield { path: `${path}!parquet`, text };
           return;
         }
-      } catch {
-        // Not what its magic bytes claimed (or too large): fall back to its printable runs.
+      } catch (e) {
+        // Not what its magic bytes claimed, or too large: fall back to its printable runs.
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          note(coverage, 'filesCut', `${path} (decoded past the scan's limit of ${limits.perFile} bytes)`);
       }
     }
     const text = printableShare(bytes) > 0.9 ? Buffer.from(bytes).toString('utf8') : printableRuns(bytes);
@@ -118,24 +149,91 @@ export async function* textSources(
   for (const f of files) yield* open(f.path, f.bytes, 0);
 }
 
+const FLOAT_DTYPES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1 };
+
+/**
+ * The JSON header of a .safetensors file whose tensors are all floating-point and fill the
+ * rest of the file exactly; null for anything else. Such a file's data is numbers, not text,
+ * so only its header (names, metadata) is scanned. A file named like weights that is not
+ * this (whatever its extension) is scanned whole.
+ */
+function floatSafetensorsHeader(path: string, size: number): Buffer | null {
+  const head = readBounded(path, 8);
+  if (!head || head.bytes.length < 8) return null;
+  const n = Number(head.bytes.readBigUInt64LE(0));
+  if (n < 2 || n > 100 * 2 ** 20 || 8 + n > size) return null;
+  const read = readBounded(path, 8 + n);
+  if (!read || read.bytes.length !== 8 + n || read.size !== size) return null;
+  const header = read.bytes.subarray(8);
+  let table: unknown;
+  try {
+    table = JSON.parse(header.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof table !== 'object' || table === null || Array.isArray(table)) return null;
+  const spans: [number, number][] = [];
+  for (const [name, t] of Object.entries(table)) {
+    if (name === '__metadata__') continue;
+    const { dtype, shape, data_offsets: at } = (t ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const width = typeof dtype === 'string' ? FLOAT_DTYPES[dtype] : undefined;
+    if (!width || !Array.isArray(shape) || !Array.isArray(at) || at.length !== 2) return null;
+    const count = shape.reduce(
+      (p: number, d: unknown) => (Number.isSafeInteger(d) && (d as number) >= 0 ? p * (d as number) : Number.NaN),
+      1,
+    );
+    const [begin, end] = at as unknown[];
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || (end as number) - (begin as number) !== count * width)
+      return null;
+    spans.push([begin as number, end as number]);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  let next = 0;
+  for (const [begin, end] of spans) {
+    if (begin !== next) return null;
+    next = end;
+  }
+  return next === size - 8 - n ? header : null;
+}
+
 /**
  * The files of the workspace worth scanning for test items: everything the agent wrote
  * (final_model/ included: an answer table hidden in the model is still contamination),
- * except the harness's own templates; each read in a bounded piece, links never followed.
+ * except the harness's own templates; smallest first, so that a few large files cannot
+ * crowd out the rest; each read in a bounded piece, links never followed. What the limits
+ * leave out goes into `coverage`.
  */
 export function* workspaceFiles(
   workspace: string,
   limits: SourceLimits = SOURCE_LIMITS,
+  coverage: ScanCoverage = emptyCoverage(),
 ): Generator<{ path: string; bytes: Uint8Array }> {
   let budget = limits.total;
-  for (const f of walkTree(workspace).entries) {
-    if (f.kind !== 'file' || f.rel.startsWith('templates/') || f.size === 0) continue;
-    // Weights are numbers, not text: their few printable runs are not worth the bytes.
-    if (/\.(safetensors|bin|pt|pth|gguf|ckpt|npy|npz)$/i.test(f.rel) && f.size > 2 ** 20) continue;
-    if (budget <= 0) return;
-    const read = readBounded(`${workspace}/${f.rel}`, Math.min(limits.perFile, budget));
-    if (!read) continue;
+  const walk = walkTree(workspace);
+  if (walk.skipped > 0)
+    note(coverage, 'filesUnread', `${walk.skipped} entries past the walk's depth, count or path-length limits`);
+  const files = walk.entries
+    .filter((f) => f.kind === 'file' && !f.rel.startsWith('templates/') && f.size > 0)
+    .sort((a, b) => a.size - b.size);
+  for (const f of files) {
+    const path = `${workspace}/${f.rel}`;
+    if (budget <= 0) {
+      note(coverage, 'filesUnread', `${f.rel} (${f.size} bytes, past the scan's budget of ${limits.total} bytes)`);
+      continue;
+    }
+    const header = /\.safetensors$/i.test(f.rel) ? floatSafetensorsHeader(path, f.size) : null;
+    if (header) {
+      budget -= header.length;
+      yield { path: `${f.rel}!header`, bytes: header };
+      continue;
+    }
+    const read = readBounded(path, Math.min(limits.perFile, budget));
+    if (!read) {
+      note(coverage, 'filesUnread', `${f.rel} (not a regular file any more)`);
+      continue;
+    }
     budget -= read.bytes.length;
+    if (read.truncated) note(coverage, 'filesCut', `${f.rel} (${read.bytes.length} of ${read.size} bytes read)`);
     yield { path: f.rel, bytes: read.bytes };
   }
 }
