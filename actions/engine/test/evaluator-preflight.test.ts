@@ -102,7 +102,7 @@ describe('a pass of the evaluator preflight is reused only while nothing it rest
     expect(await check(other, passes)).toEqual({ problems: [], reused: false });
   });
 
-  test('the task file rewritten with the same bytes and its times set back: checked again', async () => {
+  test('the task file rewritten with other bytes of the same size and its times set back: checked again', async () => {
     const { env, record, task } = setUp();
     const passes = preflightPasses(record, { racyMs: 0 });
     await check(env, passes);
@@ -110,13 +110,30 @@ describe('a pass of the evaluator preflight is reused only while nothing it rest
     const times = join(tempDir('times'), 'reference');
     writeFileSync(times, '');
     execFileSync('touch', ['-r', task, times]);
-    writeFileSync(task, readFileSync(task));
-    // Set back to the nanosecond: only the change time tells.
+    // Letters of its docstring changed: the task still works, but it is not the file that was checked.
+    const text = readFileSync(task, 'utf8');
+    writeFileSync(task, text.replace('GPU', 'gpu'));
+    // Set back to the nanosecond: identity, size and modification time say nothing changed.
     execFileSync('touch', ['-r', times, task]);
     const after = statSync(task, { bigint: true });
     expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    expect(readFileSync(task, 'utf8')).not.toBe(text);
     expect(await check(env, passes)).toEqual({ problems: [], reused: false });
     expect(await check(env, passes)).toEqual({ problems: [], reused: true });
+  });
+
+  test("a job's fresh checkout of the same evaluators (new inodes and times, same content) is answered from the pass", async () => {
+    const { env, record } = setUp();
+    const passes = preflightPasses(record, { racyMs: 0 });
+    expect(await check(env, passes)).toEqual({ problems: [], reused: false });
+    const copy = join(tempDir('checkout'), 'evaluators');
+    cpSync(env.evaluatorsDir, copy, { recursive: true });
+    rmSync(env.evaluatorsDir, { recursive: true });
+    cpSync(copy, env.evaluatorsDir, { recursive: true });
+    expect(await check(env, passes)).toEqual({ problems: [], reused: true });
+    // A file added beside the task: the folder it rested on is not the same.
+    writeFileSync(join(env.evaluatorsDir, 'ptb_evals', 'gpu_arith', 'gpu_arith_extra.py'), '');
+    expect(await check(env, passes)).toEqual({ problems: [], reused: false });
   });
 
   test('the task file deleted after a pass: checked again and reported; a problem is never remembered', async () => {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../hash.ts';
 import { readBounded } from '../safe-fs.ts';
@@ -7,9 +7,11 @@ import { readBounded } from '../safe-fs.ts';
  * Passes of the evaluator preflight, remembered per runner so that the next cell need not
  * start Python to learn the same thing. A pass is reused only while every file and folder it
  * rested on (the Python binary, the modules found, the task file, each data file and the
- * check's own code, listed by the check itself) has the same identity, size and change time:
- * a file's change time moves whenever its content, name or mode does and cannot be set back
- * without root. A problem is never remembered: a failing check always runs again.
+ * check's own code, listed by the check itself) is unchanged: small files by their content
+ * (so a job's fresh checkout of the same commit still matches), folders by the names in them,
+ * large files (the data cache, the Python binary) by identity, size and change time, which
+ * moves whenever their content, name or mode does and cannot be set back without root. A
+ * problem is never remembered: a failing check always runs again.
  */
 export interface PreflightPasses {
   /** Whether a pass for this exact check is on record and nothing it rested on has changed. */
@@ -18,7 +20,9 @@ export interface PreflightPasses {
   remember(key: string, inputs: readonly string[], checkStartedMs: number): void;
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
+/** Files up to this size are known by their content; larger ones by their identity and times. */
+const CONTENT_BYTES = 1 << 20;
 const MAX_ENTRIES = 256;
 const MAX_FILE_BYTES = 4 << 20;
 /** Change times this close to the check cannot tell a change made during it from one made before. */
@@ -30,7 +34,7 @@ interface Stored {
 }
 
 /** The identity of a path as the kernel keeps it (links: the link and where it points), or "absent". */
-function signature(path: string): string {
+function identity(path: string): string {
   try {
     const l = lstatSync(path, { bigint: true });
     const own = `${l.dev}:${l.ino}:${l.mode}:${l.uid}:${l.size}:${l.mtimeNs}:${l.ctimeNs}`;
@@ -40,6 +44,22 @@ function signature(path: string): string {
   } catch {
     return 'absent';
   }
+}
+
+/** What a pass rests on, per path: see PreflightPasses. */
+function signature(path: string): string {
+  try {
+    const l = lstatSync(path);
+    if (l.isDirectory())
+      return `dir:${l.mode}:${l.uid}:${sha256(readdirSync(path).sort().join('\0'))}`;
+    if (l.isFile() && l.size <= CONTENT_BYTES) {
+      const read = readBounded(path, CONTENT_BYTES + 1);
+      if (read && !read.truncated) return `file:${read.mode}:${read.uid}:${sha256(read.bytes)}`;
+    }
+  } catch {
+    // Gone or unreadable: its identity says so.
+  }
+  return identity(path);
 }
 
 const changedSince = (path: string, ms: number): boolean => {
