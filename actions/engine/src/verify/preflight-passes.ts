@@ -50,8 +50,7 @@ function identity(path: string): string {
 function signature(path: string): string {
   try {
     const l = lstatSync(path);
-    if (l.isDirectory())
-      return `dir:${l.mode}:${l.uid}:${sha256(readdirSync(path).sort().join('\0'))}`;
+    if (l.isDirectory()) return `dir:${l.mode}:${l.uid}:${sha256(readdirSync(path).sort().join('\0'))}`;
     if (l.isFile() && l.size <= CONTENT_BYTES) {
       const read = readBounded(path, CONTENT_BYTES + 1);
       if (read && !read.truncated) return `file:${read.mode}:${read.uid}:${sha256(read.bytes)}`;

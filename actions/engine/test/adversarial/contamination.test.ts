@@ -78,3 +78,20 @@ ${HONEST_MODEL}`);
     );
   }
 });
+
+describe("contamination past the scan's limits", () => {
+  test(
+    'the test set after the first 64 MiB of a file: not read, but the file is named as read in part',
+    async () => {
+      const { result } = await attack(`mkdir -p data
+python3 -c "import base64; d = base64.b64decode('${b64}'); f = open('data/padded.txt', 'wb'); f.seek((64 << 20) + 4096); f.write(d); f.close()"
+${HONEST_MODEL}`);
+      expect(violations(result, 'contamination')).toEqual([]);
+      const partial = result.integrity.filter((f) => f.check === 'contamination' && f.severity === 'info');
+      expect(partial).toHaveLength(1);
+      expect(partial[0]?.summary).toMatch(/did not read everything the agent left: 0 file\(s\) unread, 1 read in part/);
+      expect(partial[0]?.evidence).toEqual([expect.stringMatching(/^data\/padded\.txt \(67108864 of \d+ bytes read\)$/)]);
+    },
+    T,
+  );
+});
