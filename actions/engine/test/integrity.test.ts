@@ -46,7 +46,7 @@ describe('contamination scan', () => {
     expect([...tokenHashes(text)]).toEqual(tokens(text).map(fnv));
   });
   test('float weights give only their header; a file merely named like weights is read whole', () => {
-    const ws = tempDir();
+    const ws = tempDir('scan-weights');
     const safetensors = (table: object, data: Buffer) => {
       const h = Buffer.from(JSON.stringify(table));
       const len = Buffer.alloc(8);
@@ -73,7 +73,7 @@ describe('contamination scan', () => {
     expect(read.get('weights.bin')).toBe(3 * 2 ** 20);
   });
   test('what the limits leave unread is counted and named, smallest files first', () => {
-    const ws = tempDir();
+    const ws = tempDir('scan-limits');
     mkdirSync(`${ws}/d`);
     writeFileSync(`${ws}/d/small.txt`, 'a'.repeat(50));
     writeFileSync(`${ws}/d/middle.txt`, 'b'.repeat(150));
