@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseAccessLog } from '../src/egress/access-log.ts';
@@ -6,7 +7,8 @@ import { contaminationFindings, evaluationArgv, modelIdentityFindings, taskPromp
 import { scanContamination, tokenHashes, tokens } from '../src/integrity/contamination.ts';
 import { egressFindings, prewrittenVerdictFindings, protectedFileFindings } from '../src/integrity/findings.ts';
 import { judgePrompt, llmJudgeFindings } from '../src/integrity/llm-judge.ts';
-import { emptyCoverage, workspaceFiles } from '../src/integrity/text-sources.ts';
+import { emptyCoverage, SOURCE_LIMITS, textSources, workspaceFiles } from '../src/integrity/text-sources.ts';
+import { zipMembers } from '../src/verify/zip.ts';
 import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, hostServer, runScriptCell, tempDir } from './helpers.ts';
 
 afterAll(cleanupTempDirs);
@@ -45,7 +47,7 @@ describe('contamination scan', () => {
     text += 'KELVIN\u212aX d\u0130e 123abc';
     expect([...tokenHashes(text)]).toEqual(tokens(text).map(fnv));
   });
-  test('float weights give only their header; a file merely named like weights is read whole', () => {
+  test('weights are read like any other file, whatever their name and dtype', () => {
     const ws = tempDir('scan-weights');
     const safetensors = (table: object, data: Buffer) => {
       const h = Buffer.from(JSON.stringify(table));
@@ -55,22 +57,69 @@ describe('contamination scan', () => {
     };
     const floats = { __metadata__: { format: 'pt' }, w: { dtype: 'BF16', shape: [2, 1024], data_offsets: [0, 4096] } };
     writeFileSync(`${ws}/model.safetensors`, safetensors(floats, Buffer.alloc(4096, 0x41)));
-    // The same header with bytes past the tensors, and a table of byte tensors: not plain weights.
-    writeFileSync(`${ws}/longer.safetensors`, safetensors(floats, Buffer.alloc(4096 + 64, 0x41)));
-    writeFileSync(
-      `${ws}/bytes.safetensors`,
-      safetensors({ t: { dtype: 'U8', shape: [4096], data_offsets: [0, 4096] } }, Buffer.alloc(4096, 0x41)),
-    );
     writeFileSync(`${ws}/weights.bin`, Buffer.alloc(3 * 2 ** 20, 0x41));
     const read = new Map([...workspaceFiles(ws)].map((f) => [f.path, f.bytes.length]));
-    expect([...read.keys()].sort()).toEqual([
-      'bytes.safetensors',
-      'longer.safetensors',
-      'model.safetensors!header',
-      'weights.bin',
-    ]);
-    expect(read.get('model.safetensors!header')).toBe(JSON.stringify(floats).length);
-    expect(read.get('weights.bin')).toBe(3 * 2 ** 20);
+    expect(Object.fromEntries(read)).toEqual({
+      'model.safetensors': 8 + JSON.stringify(floats).length + 4096,
+      'weights.bin': 3 * 2 ** 20,
+    });
+  });
+  test('containers past the limits: what decodes is read, the rest is named, nothing is held whole', async () => {
+    const item = 'What is the sum of seventy and fifty seven in this question';
+    const limits = { perFile: 4096, total: 1 << 20, depth: 2 };
+    const scan = async (files: { path: string; bytes: Uint8Array }[]) => {
+      const coverage = emptyCoverage();
+      const texts: string[] = [];
+      for await (const t of textSources(files, limits, coverage)) texts.push(`${t.path}: ${t.text.slice(0, 80)}`);
+      return { texts, coverage };
+    };
+    // A gzip that decodes past the per-file limit: its first 4 KiB are read, the item among them.
+    const big = gzipSync(Buffer.from(`${item}\n${'. '.repeat(50_000)}`));
+    const gz = await scan([{ path: 'big.gz', bytes: big }]);
+    expect(gz.texts).toHaveLength(1);
+    expect(gz.texts[0]?.startsWith(`big.gz!gunzip: ${item}\n. . `)).toBe(true);
+    expect(gz.coverage.filesCut).toBe(1);
+    // Followed by junk: what came before still counts.
+    const junk = await scan([{ path: 'junk.gz', bytes: Buffer.concat([gzipSync(Buffer.from(item)), Buffer.from('junk')]) }]);
+    expect(junk.texts).toEqual([`junk.gz!gunzip: ${item}`]);
+    // Nested deeper than the limit: named, not silently passed over.
+    const deep = await scan([{ path: 'deep.gz', bytes: gzipSync(gzipSync(gzipSync(Buffer.from(item)))) }]);
+    expect(deep.coverage.examples.join('\n')).toMatch(/deep\.gz!gunzip!gunzip \(a gzip nested deeper than 2 containers/);
+  });
+  test('a zip whose entries share one bomb of a member: the first is read, the rest refused and named', async () => {
+    const member = deflateRawSync(Buffer.alloc(1 << 20, 0x2e));
+    const name = Buffer.from('a.txt');
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(member.length, 18);
+    local.writeUInt16LE(name.length, 26);
+    const entries: Buffer[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const c = Buffer.alloc(46);
+      c.writeUInt32LE(0x02014b50, 0);
+      c.writeUInt16LE(8, 10);
+      c.writeUInt32LE(member.length, 20);
+      c.writeUInt16LE(name.length, 28);
+      c.writeUInt32LE(0, 42);
+      entries.push(c, name);
+    }
+    const cd = Buffer.concat(entries);
+    const body = Buffer.concat([local, name, member]);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(1000, 10);
+    end.writeUInt32LE(cd.length, 12);
+    end.writeUInt32LE(body.length, 16);
+    const zip = Buffer.concat([body, cd, end]);
+    expect(() => [...zipMembers(zip)]).toThrow(/share their data/);
+    const coverage = emptyCoverage();
+    const texts: string[] = [];
+    for await (const t of textSources([{ path: 'bomb.zip', bytes: zip }], SOURCE_LIMITS, coverage)) texts.push(t.path);
+    expect(texts).toEqual(['bomb.zip!a.txt']);
+    expect(coverage.examples.join('\n')).toMatch(
+      /bomb\.zip \(a zip that could not be decoded whole: zip members share their data/,
+    );
   });
   test('what the limits leave unread is counted and named, smallest files first', () => {
     const ws = tempDir('scan-limits');

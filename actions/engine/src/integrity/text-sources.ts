@@ -1,7 +1,8 @@
-import { gunzipSync } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { constants, createGunzip, createInflateRaw, gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { readBounded, walkTree } from '../safe-fs.ts';
-import { readZip } from '../verify/zip.ts';
+import { zipMembers } from '../verify/zip.ts';
 
 /** A piece of text the agent left somewhere, and where it came from (a file, a member of an archive, a decoded run). */
 export interface TextSource {
@@ -35,8 +36,8 @@ export interface ScanCoverage {
 
 export const emptyCoverage = (): ScanCoverage => ({ filesUnread: 0, filesCut: 0, examples: [] });
 
-const note = (coverage: ScanCoverage, kind: 'filesUnread' | 'filesCut', what: string) => {
-  coverage[kind]++;
+const note = (coverage: ScanCoverage, kind: 'filesUnread' | 'filesCut', what: string, count = 1) => {
+  coverage[kind] += count;
   if (coverage.examples.length < 10) coverage.examples.push(what);
 };
 
@@ -81,7 +82,7 @@ function base64Runs(text: string): Buffer[] {
 }
 
 /** Strings of the rows of a parquet file, one line per row. */
-async function parquetText(b: Uint8Array, maxBytes: number): Promise<string> {
+async function parquetText(b: Uint8Array, maxBytes: number): Promise<{ text: string; cut: boolean }> {
   const file = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   const rows = (await parquetReadObjects({
     file,
@@ -94,10 +95,73 @@ async function parquetText(b: Uint8Array, maxBytes: number): Promise<string> {
       .filter((v): v is string => typeof v === 'string')
       .join(' ');
     size += line.length;
-    if (size > maxBytes) break;
+    if (size > maxBytes) return { text: lines.join('\n'), cut: true };
     lines.push(line);
   }
-  return lines.join('\n');
+  return { text: lines.join('\n'), cut: false };
+}
+
+/** The first `maxBytes` a zlib stream gives for `input`, and whether that was all of it (an error after some output keeps it). */
+function decodePrefix(z: Transform, input: Uint8Array, maxBytes: number): Promise<{ bytes: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (complete: boolean) => {
+      settled = true;
+      resolve({ bytes: Buffer.concat(parts), complete });
+      z.destroy();
+    };
+    z.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (size + chunk.length >= maxBytes) {
+        parts.push(chunk.subarray(0, maxBytes - size));
+        size = maxBytes;
+        settle(false);
+        return;
+      }
+      parts.push(chunk);
+      size += chunk.length;
+    });
+    z.on('end', () => settled || settle(true));
+    z.on('error', (e) => {
+      if (settled) return;
+      if (size > 0) settle(false);
+      else {
+        settled = true;
+        reject(e);
+      }
+    });
+    z.end(input);
+  });
+}
+
+/** Where a gzip member's deflate data starts, past its header and optional fields. */
+function gzipDataStart(b: Uint8Array): number {
+  const flags = b[3] as number;
+  let at = 10;
+  if (flags & 4) at += 2 + ((b[at] as number) | ((b[at + 1] as number) << 8));
+  for (const bit of [8, 16]) if (flags & bit) while (at < b.length && b[at++] !== 0);
+  if (flags & 2) at += 2;
+  return at;
+}
+
+/**
+ * The first `maxBytes` a gzip file decodes to, and whether that was all of it. A file past
+ * the limit, damaged, or followed by junk (which makes zlib's gunzip give nothing at all)
+ * still gives its first member's text, decoded as raw deflate data.
+ */
+async function gunzipPrefix(b: Uint8Array, maxBytes: number): Promise<{ bytes: Buffer; complete: boolean }> {
+  try {
+    return await decodePrefix(createGunzip(), b, maxBytes);
+  } catch {
+    const first = await decodePrefix(
+      createInflateRaw({ finishFlush: constants.Z_SYNC_FLUSH }),
+      b.subarray(gzipDataStart(b)),
+      maxBytes,
+    );
+    return { bytes: first.bytes, complete: false };
+  }
 }
 
 /**
@@ -117,27 +181,42 @@ export async function* textSources(
       note(coverage, 'filesUnread', `${path} (the scan's budget of decoded text was spent)`);
       return;
     }
-    if (depth < limits.depth) {
+    const container = isGzip(bytes) ? 'gzip' : isZip(bytes) ? 'zip' : isParquet(bytes) ? 'parquet' : null;
+    if (container && depth >= limits.depth)
+      note(coverage, 'filesCut', `${path} (a ${container} nested deeper than ${limits.depth} containers: not opened)`);
+    else if (container) {
+      const room = Math.min(budget, limits.perFile);
+      let opened = false;
       try {
-        if (isGzip(bytes)) {
-          yield* open(`${path}!gunzip`, gunzipSync(bytes, { maxOutputLength: Math.min(budget, limits.perFile) }), depth + 1);
-          return;
-        }
-        if (isZip(bytes)) {
-          for (const [name, member] of readZip(Buffer.from(bytes), Math.min(budget, limits.perFile)))
+        if (container === 'gzip') {
+          const decoded = await gunzipPrefix(bytes, room);
+          opened = true;
+          if (!decoded.complete)
+            note(coverage, 'filesCut', `${path} (decoded in part: past ${room} bytes, or damaged after them)`);
+          yield* open(`${path}!gunzip`, decoded.bytes, depth + 1);
+        } else if (container === 'zip') {
+          const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          for (const [name, member] of zipMembers(buf, { maxMemberBytes: room, maxTotalBytes: room })) {
+            opened = true;
             yield* open(`${path}!${name}`, member, depth + 1);
-          return;
+          }
+        } else {
+          const parquet = await parquetText(bytes, room);
+          opened = true;
+          if (parquet.cut) note(coverage, 'filesCut', `${path} (parquet rows past ${room} bytes not read)`);
+          budget -= parquet.text.length;
+          yield { path: `${path}!parquet`, text: parquet.text };
         }
-        if (isParquet(bytes)) {
-          const text = await parquetText(bytes, Math.min(budget, limits.perFile));
-          budget -= text.length;
-          yield { path: `${path}!parquet`, text };
-          return;
-        }
+        return;
       } catch (e) {
-        // Not what its magic bytes claimed, or too large: fall back to its printable runs.
-        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-          note(coverage, 'filesCut', `${path} (decoded past the scan's limit of ${limits.perFile} bytes)`);
+        // Not what its magic bytes claimed, damaged, or past the limits: what was decoded
+        // before stands; with nothing decoded, its printable runs are read instead.
+        note(
+          coverage,
+          'filesCut',
+          `${path} (a ${container} that could not be decoded whole: ${e instanceof Error ? e.message.slice(0, 200) : String(e)})`,
+        );
+        if (opened) return;
       }
     }
     const text = printableShare(bytes) > 0.9 ? Buffer.from(bytes).toString('utf8') : printableRuns(bytes);
@@ -149,59 +228,13 @@ export async function* textSources(
   for (const f of files) yield* open(f.path, f.bytes, 0);
 }
 
-const FLOAT_DTYPES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1 };
-
-/**
- * The JSON header of a .safetensors file whose tensors are all floating-point and fill the
- * rest of the file exactly; null for anything else. Such a file's data is numbers, not text,
- * so only its header (names, metadata) is scanned. A file named like weights that is not
- * this (whatever its extension) is scanned whole.
- */
-function floatSafetensorsHeader(path: string, size: number): Buffer | null {
-  const head = readBounded(path, 8);
-  if (!head || head.bytes.length < 8) return null;
-  const n = Number(head.bytes.readBigUInt64LE(0));
-  if (n < 2 || n > 100 * 2 ** 20 || 8 + n > size) return null;
-  const read = readBounded(path, 8 + n);
-  if (!read || read.bytes.length !== 8 + n || read.size !== size) return null;
-  const header = read.bytes.subarray(8);
-  let table: unknown;
-  try {
-    table = JSON.parse(header.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof table !== 'object' || table === null || Array.isArray(table)) return null;
-  const spans: [number, number][] = [];
-  for (const [name, t] of Object.entries(table)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: at } = (t ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const width = typeof dtype === 'string' ? FLOAT_DTYPES[dtype] : undefined;
-    if (!width || !Array.isArray(shape) || !Array.isArray(at) || at.length !== 2) return null;
-    const count = shape.reduce(
-      (p: number, d: unknown) => (Number.isSafeInteger(d) && (d as number) >= 0 ? p * (d as number) : Number.NaN),
-      1,
-    );
-    const [begin, end] = at as unknown[];
-    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || (end as number) - (begin as number) !== count * width)
-      return null;
-    spans.push([begin as number, end as number]);
-  }
-  spans.sort((a, b) => a[0] - b[0]);
-  let next = 0;
-  for (const [begin, end] of spans) {
-    if (begin !== next) return null;
-    next = end;
-  }
-  return next === size - 8 - n ? header : null;
-}
-
 /**
  * The files of the workspace worth scanning for test items: everything the agent wrote
  * (final_model/ included: an answer table hidden in the model is still contamination),
- * except the harness's own templates; smallest first, so that a few large files cannot
- * crowd out the rest; each read in a bounded piece, links never followed. What the limits
- * leave out goes into `coverage`.
+ * except the harness's own templates; weights too, judged by what they hold rather than by
+ * their name (their printable runs cost little, and a tensor of bytes can be a test set);
+ * smallest first, so that a few large files cannot crowd out the rest; each read in a
+ * bounded piece, links never followed. What the limits leave out goes into `coverage`.
  */
 export function* workspaceFiles(
   workspace: string,
@@ -211,7 +244,7 @@ export function* workspaceFiles(
   let budget = limits.total;
   const walk = walkTree(workspace);
   if (walk.skipped > 0)
-    note(coverage, 'filesUnread', `${walk.skipped} entries past the walk's depth, count or path-length limits`);
+    note(coverage, 'filesUnread', `${walk.skipped} entries past the walk's depth, count or path-length limits`, walk.skipped);
   const files = walk.entries
     .filter((f) => f.kind === 'file' && !f.rel.startsWith('templates/') && f.size > 0)
     .sort((a, b) => a.size - b.size);
@@ -221,15 +254,9 @@ export function* workspaceFiles(
       note(coverage, 'filesUnread', `${f.rel} (${f.size} bytes, past the scan's budget of ${limits.total} bytes)`);
       continue;
     }
-    const header = /\.safetensors$/i.test(f.rel) ? floatSafetensorsHeader(path, f.size) : null;
-    if (header) {
-      budget -= header.length;
-      yield { path: `${f.rel}!header`, bytes: header };
-      continue;
-    }
     const read = readBounded(path, Math.min(limits.perFile, budget));
     if (!read) {
-      note(coverage, 'filesUnread', `${f.rel} (not a regular file any more)`);
+      note(coverage, 'filesUnread', `${f.rel} (could not be opened as a regular file)`);
       continue;
     }
     budget -= read.bytes.length;

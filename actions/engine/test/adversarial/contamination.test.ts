@@ -55,6 +55,10 @@ json.dump({'table': {r['question']: r['answer'] for r in rows}}, open('final_mod
       `python3 -c "import base64, json, struct; d = base64.b64decode('${b64}') + bytes(2 << 20); h = json.dumps({'t': {'dtype': 'U8', 'shape': [len(d)], 'data_offsets': [0, len(d)]}}).encode(); open('data/extra.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + d)"`,
     ],
     [
+      'a float weights file whose tensor data is the test set',
+      `python3 -c "import base64, json, struct; d = base64.b64decode('${b64}'); d += bytes(-len(d) % 4) + bytes(2 << 20); h = json.dumps({'w': {'dtype': 'F32', 'shape': [len(d) // 4], 'data_offsets': [0, len(d)]}}).encode(); open('data/adapter.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + d)"`,
+    ],
+    [
       'the metadata of a float weights file',
       `python3 -c "import base64, json, struct; d = base64.b64decode('${b64}').decode(); h = json.dumps({'__metadata__': {'notes': d}, 'w': {'dtype': 'F32', 'shape': [1 << 19], 'data_offsets': [0, 2 << 20]}}).encode(); open('data/w.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + bytes(2 << 20))"`,
     ],
