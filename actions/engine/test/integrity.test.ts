@@ -1,4 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import { loadDefinition } from '@ptb/core/files';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -7,7 +9,8 @@ import { contaminationFindings, evaluationArgv, modelIdentityFindings, taskPromp
 import { scanContamination, tokenHashes, tokens } from '../src/integrity/contamination.ts';
 import { egressFindings, prewrittenVerdictFindings, protectedFileFindings } from '../src/integrity/findings.ts';
 import { judgePrompt, llmJudgeFindings } from '../src/integrity/llm-judge.ts';
-import { emptyCoverage, SOURCE_LIMITS, textSources, workspaceFiles } from '../src/integrity/text-sources.ts';
+import { emptyCoverage, SOURCE_LIMITS, type TextSource, textSources, workspaceFiles } from '../src/integrity/text-sources.ts';
+import { evaluationEnvironment } from '../src/verify/environment.ts';
 import { zipMembers } from '../src/verify/zip.ts';
 import { CI_DEFINITION, cleanupTempDirs, HONEST_MODEL, hostServer, runScriptCell, tempDir } from './helpers.ts';
 
@@ -85,6 +88,34 @@ describe('contamination scan', () => {
     // Nested deeper than the limit: named, not silently passed over.
     const deep = await scan([{ path: 'deep.gz', bytes: gzipSync(gzipSync(gzipSync(Buffer.from(item)))) }]);
     expect(deep.coverage.examples.join('\n')).toMatch(/deep\.gz!gunzip!gunzip \(a gzip nested deeper than 2 containers/);
+  });
+  test('parquet: rows are read (snappy pages); a file declaring more values than the scan would hold is refused and named', async () => {
+    // Written by pyarrow from the evaluation environment, as a dataset on disk would be.
+    const dir = tempDir('scan-parquet');
+    const python = join(evaluationEnvironment().evalEnv, 'bin', 'python');
+    execFileSync(python, [
+      '-c',
+      `import pyarrow as pa, pyarrow.parquet as pq
+pq.write_table(pa.table({'q': ['a row', 'What is the sum of seventy and fifty seven here', 'another row']}), '${dir}/small.parquet', compression='snappy')
+n = 20_000_000
+rows = pa.DictionaryArray.from_arrays(pa.array([0] * n, type=pa.int32()), pa.array(['What is seventy plus fifty seven in a long question']))
+pq.write_table(pa.table({'q': rows}), '${dir}/bomb.parquet', compression='snappy')`,
+    ]);
+    const coverage = emptyCoverage();
+    const texts: TextSource[] = [];
+    for (const name of ['small.parquet', 'bomb.parquet'])
+      for await (const t of textSources([{ path: name, bytes: readFileSync(join(dir, name)) }], SOURCE_LIMITS, coverage))
+        texts.push(t);
+    expect(texts[0]).toEqual({
+      path: 'small.parquet!parquet',
+      text: 'a row\nWhat is the sum of seventy and fifty seven here\nanother row',
+    });
+    // The bomb (a few hundred kilobytes for 20 million rows) is never expanded: its printable runs are read instead.
+    expect(texts[1]?.path).toBe('bomb.parquet');
+    expect(texts.filter((t) => t.path.startsWith('bomb.parquet!parquet'))).toEqual([]);
+    expect(coverage.examples).toEqual([
+      expect.stringMatching(/^bomb\.parquet \(a parquet that could not be decoded whole: it declares 20000000 values/),
+    ]);
   });
   test('a zip whose entries share one bomb of a member: the first is read, the rest refused and named', async () => {
     const member = deflateRawSync(Buffer.alloc(1 << 20, 0x2e));

@@ -1,6 +1,6 @@
 import type { Transform } from 'node:stream';
 import { constants, createGunzip, createInflateRaw, gunzipSync } from 'node:zlib';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects, snappyUncompress } from 'hyparquet';
 import { readBounded, walkTree } from '../safe-fs.ts';
 import { zipMembers } from '../verify/zip.ts';
 
@@ -81,12 +81,37 @@ function base64Runs(text: string): Buffer[] {
   return out;
 }
 
-/** Strings of the rows of a parquet file, one line per row. */
+/**
+ * Values a parquet file may declare before it is read: a few hundred kilobytes of
+ * dictionary-encoded rows can stand for tens of millions of them, each a JS object once read
+ * (20 million took 2 GB of the harness's memory).
+ */
+const MAX_PARQUET_VALUES = 1_000_000;
+
+/** Strings of the rows of a parquet file, one line per row; refused when it declares more than the scan would hold. */
 async function parquetText(b: Uint8Array, maxBytes: number): Promise<{ text: string; cut: boolean }> {
   const file = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  const metadata = parquetMetadata(file);
+  let values = 0;
+  for (const group of metadata.row_groups)
+    for (const column of group.columns) values += Number(column.meta_data?.num_values ?? 0);
+  if (values > MAX_PARQUET_VALUES || Number(metadata.num_rows) > MAX_PARQUET_VALUES)
+    throw new Error(`it declares ${values} values in ${metadata.num_rows} rows, past the scan's ${MAX_PARQUET_VALUES}`);
+  // A page declares its own decoded size: none may claim more than the scan would read.
+  const bounded = (decode: (input: Uint8Array, size: number) => Uint8Array) => (input: Uint8Array, size: number) => {
+    if (size > maxBytes) throw new Error(`a page declares ${size} bytes decoded, past the scan's ${maxBytes}`);
+    return decode(input, size);
+  };
   const rows = (await parquetReadObjects({
     file,
-    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input, { maxOutputLength: maxBytes })) },
+    compressors: {
+      GZIP: bounded((input) => new Uint8Array(gunzipSync(input, { maxOutputLength: maxBytes }))),
+      SNAPPY: bounded((input, size) => {
+        const out = new Uint8Array(size);
+        snappyUncompress(input, out);
+        return out;
+      }),
+    },
   })) as Record<string, unknown>[];
   const lines: string[] = [];
   let size = 0;
