@@ -43,8 +43,7 @@ export function* zipMembers(
     const room = Math.min(maxMember, left);
     let member: Buffer;
     if (method === 0) {
-      if (raw.length > room)
-        throw Object.assign(new RangeError(`zip member ${name} is past the limit`), { code: 'ERR_BUFFER_TOO_LARGE' });
+      if (raw.length > room) throw new RangeError(`zip member ${name} is past the limit`);
       member = Buffer.from(raw);
     } else if (method === 8) member = inflateRawSync(raw, { maxOutputLength: Math.max(1, room) });
     else throw new Error(`zip member ${name} uses unsupported compression method ${method}`);
